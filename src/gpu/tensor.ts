@@ -1,0 +1,90 @@
+// Tensor: a pooled GPU buffer plus a shape. Contiguous, row-major (last index fastest).
+import type { Gpu } from './runtime.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new RangeError(`invalid shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
+
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export class Tensor {
+  readonly size: number;
+  private released = false;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly buffer: GPUBuffer,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    /** For a view: the tensor that owns the buffer. */
+    private readonly owner: Tensor | null = null,
+  ) {
+    this.size = numel(shape);
+  }
+
+  /** Uninitialised tensor (pooled memory: contents are whatever was there). */
+  static empty(gpu: Gpu, shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor {
+    const n = numel(shape);
+    return new Tensor(gpu, gpu.acquire(Math.max(4, n * 4), label), [...shape], dtype);
+  }
+
+  static fromArray(gpu: Gpu, data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const n = numel(shape);
+    if (data.length !== n) throw new RangeError(`Tensor.fromArray: ${data.length} values for shape ${shapeString(shape)} (${n})`);
+    const t = Tensor.empty(gpu, shape, dtype);
+    const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+    if (n > 0) gpu.write(t.buffer, typed);
+    return t;
+  }
+
+  /** Wraps a buffer the caller owns; `release` will return it to the pool. */
+  static adopt(gpu: Gpu, buffer: GPUBuffer, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    return new Tensor(gpu, buffer, [...shape], dtype);
+  }
+
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  get isReleased(): boolean {
+    return this.owner ? this.owner.isReleased : this.released;
+  }
+
+  /** A tensor viewing the same buffer with another shape of equal size (no copy; shares lifetime). */
+  reshapeView(shape: readonly number[]): Tensor {
+    if (numel(shape) !== this.size) throw new RangeError(`cannot view ${shapeString(this.shape)} as ${shapeString(shape)}`);
+    return new Tensor(this.gpu, this.buffer, [...shape], this.dtype, this.owner ?? this);
+  }
+
+  async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
+    this.assertLive();
+    const bytes = await this.gpu.read(this.buffer, 0, this.byteLength);
+    return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+  }
+
+  async toFloat32(): Promise<Float32Array> {
+    const a = await this.toArray();
+    return a instanceof Float32Array ? a : Float32Array.from(a);
+  }
+
+  /** Returns the buffer to the pool. A view releases nothing (its owner does). */
+  release(): void {
+    if (this.owner) return;
+    if (this.released) throw new Error(`tensor ${shapeString(this.shape)} released twice`);
+    this.released = true;
+    this.gpu.release(this.buffer);
+  }
+
+  assertLive(): void {
+    if (this.isReleased) throw new Error(`tensor ${shapeString(this.shape)} used after release`);
+  }
+}

@@ -1,0 +1,159 @@
+// The engine runtime: adapter choice, dispatch splitting, buffer pool reuse, pipeline cache.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { fill, poison, POISON_BITS } from '../src/kernels/fill.js';
+import { requestNodeAdapter } from '../src/gpu/node.js';
+import { sizeClass } from '../src/gpu/pool.js';
+import { Tensor } from '../src/gpu/tensor.js';
+import type { Kernel } from '../src/gpu/kernel.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu();
+
+// Writes out[i] = i * 3 + 1 over a 1-D range; the linear workgroup index folds y into x.
+const iotaKernel: Kernel = {
+  name: 'test.iota',
+  source: /* wgsl */ `
+    struct Params { count: u32 }
+    @group(0) @binding(0) var<uniform> params: Params;
+    @group(0) @binding(1) var<storage, read_write> out: array<u32>;
+    @compute @workgroup_size(64)
+    fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+      let i = (wid.x + wid.y * nwg.x) * 64u + lid;
+      if (i < params.count) { out[i] = i * 3u + 1u; }
+    }`,
+};
+
+describe('adapter acquisition', () => {
+  it('finds SwiftShader by itself when VK_ICD_FILENAMES is unset', () => {
+    // A fresh process, without the variables this one may have set, must still find an adapter.
+    const env = { ...process.env };
+    delete env.VK_ICD_FILENAMES;
+    delete env.VK_DRIVER_FILES;
+    delete env.BRAINMRI_ADAPTER;
+    const script = `
+      import { createNodeGpu } from './src/gpu/node.ts';
+      const lines = [];
+      const gpu = await createNodeGpu({ log: (l) => lines.push(l) });
+      console.log(JSON.stringify({ lines, swift: gpu.adapter.isSwiftShader }));
+      gpu.destroy();
+      process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.lines[0]).toMatch(/^WebGPU adapter: /);
+    // This machine has no GPU: the adapter found must be SwiftShader, and the user is told it is slow.
+    expect(out.swift).toBe(true);
+    expect(out.lines.join('\n')).toMatch(/SwiftShader emulates a GPU/);
+  });
+
+  it('gives a clear error for an adapter that does not exist', async () => {
+    await expect(requestNodeAdapter('no-such-adapter-xyz')).rejects.toThrow(/No WebGPU adapter matches "no-such-adapter-xyz"[\s\S]*What to do/);
+  });
+
+  it('asks for the optional features the adapter has', () => {
+    expect(gpu().features.has('timestamp-query')).toBe(true); // SwiftShader has it
+    expect(gpu().limits.maxWorkgroupsPerDimension).toBeGreaterThanOrEqual(65535);
+  });
+});
+
+describe('dispatch', () => {
+  it('runs 200,000 workgroups along x and writes every element', async () => {
+    const g = gpu();
+    const count = 200_000 * 64;
+    const buffer = g.acquire(count * 4);
+    poison(g, buffer, count);
+    g.dispatch(iotaKernel, { uniforms: new Uint32Array([count]), buffers: [buffer], workgroups: 200_000 });
+    const out = new Uint32Array(await g.read(buffer, 0, count * 4));
+    let wrong = 0;
+    for (let i = 0; i < count; i++) if (out[i] !== i * 3 + 1) wrong++;
+    expect(wrong).toBe(0);
+    g.release(buffer);
+  });
+
+  it('poisons with a recognisable NaN and fills f32 values', async () => {
+    const g = gpu();
+    const t = Tensor.empty(g, [3, 5]);
+    poison(g, t.buffer, t.size);
+    const bits = new Uint32Array(await g.read(t.buffer, 0, t.byteLength));
+    expect([...bits].every((b) => b === POISON_BITS)).toBe(true);
+    fill(g, t.buffer, 2.5, t.size);
+    expect([...(await t.toArray())]).toEqual(new Array(15).fill(2.5));
+    t.release();
+  });
+
+  it('surfaces a shader compilation error with the kernel name', async () => {
+    const g = gpu();
+    const bad: Kernel = { name: 'test.broken', source: 'fn main( {' };
+    const b = g.acquire(16);
+    g.dispatch(bad, { buffers: [b], workgroups: 1 });
+    await expect(g.sync()).rejects.toThrow(/test\.broken/);
+    g.release(b);
+  });
+});
+
+describe('buffer pool and caches', () => {
+  it('size classes waste at most 25 %', () => {
+    for (const n of [1, 255, 257, 1000, 4096, 5000, 123457, 1 << 24]) {
+      const c = sizeClass(n);
+      expect(c).toBeGreaterThanOrEqual(n);
+      if (n > 256) expect(c / n).toBeLessThanOrEqual(1.25 + 4 / n);
+    }
+  });
+
+  it('reuses buffers across repeated identical steps', async () => {
+    const g = gpu();
+    const step = async () => {
+      const a = Tensor.fromArray(g, [1, 2, 3, 4, 5], [5]);
+      const b = Tensor.empty(g, [1000, 3]);
+      const c = Tensor.empty(g, [77], 'u32');
+      fill(g, b.buffer, 1, b.size);
+      g.dispatch(iotaKernel, { uniforms: new Uint32Array([77]), buffers: [c.buffer], workgroups: 2 });
+      a.release();
+      b.release();
+      const out = await c.toArray();
+      c.release();
+      return out;
+    };
+    await step();
+    const created = g.pool.stats().created;
+    const bindGroups = g.counters.bindGroupsCreated;
+    for (let i = 0; i < 5; i++) {
+      const out = await step();
+      expect(out[76]).toBe(76 * 3 + 1);
+      expect(g.pool.stats().liveBuffers).toBe(0);
+    }
+    expect(g.pool.stats().created).toBe(created);
+    // The same dispatches on the same pooled buffers reuse their bind groups too.
+    expect(g.counters.bindGroupsCreated).toBe(bindGroups);
+  });
+
+  it('compiles a pipeline once per distinct shader and constants', () => {
+    const g = gpu();
+    const src = `override SCALE: u32 = 1u;
+      @group(0) @binding(1) var<storage, read_write> out: array<u32>;
+      @compute @workgroup_size(1) fn main() { out[0] = SCALE; }`;
+    const before = g.pipelineCompileCount;
+    const k1: Kernel = { name: 'c', source: src, constants: { SCALE: 2 } };
+    const k1again: Kernel = { name: 'c', source: src, constants: { SCALE: 2 } }; // equal, different object
+    const k2: Kernel = { name: 'c', source: src, constants: { SCALE: 3 } };
+    g.pipeline(k1);
+    g.pipeline(k1);
+    g.pipeline(k1again);
+    expect(g.pipelineCompileCount - before).toBe(1);
+    g.pipeline(k2);
+    expect(g.pipelineCompileCount - before).toBe(2);
+  });
+
+  it('submits once per step however many dispatches it records', async () => {
+    const g = gpu();
+    await g.sync();
+    const before = g.counters.submits;
+    const t = Tensor.empty(g, [4096]);
+    for (let i = 0; i < 20; i++) fill(g, t.buffer, i, t.size);
+    g.submit();
+    expect(g.counters.submits - before).toBe(1);
+    expect((await t.toArray())[100]).toBe(19);
+    t.release();
+  });
+});
