@@ -38,7 +38,7 @@ describe('adapter acquisition', () => {
       console.log(JSON.stringify({ lines, swift: gpu.adapter.isSwiftShader }));
       gpu.destroy();
       process.exit(0);`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', './scripts/dev.mjs', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.lines[0]).toMatch(/^WebGPU adapter: /);
@@ -155,5 +155,23 @@ describe('buffer pool and caches', () => {
     expect(g.counters.submits - before).toBe(1);
     expect((await t.toArray())[100]).toBe(19);
     t.release();
+  });
+});
+
+describe('poison mode', () => {
+  it('fills every acquired buffer with the NaN pattern, and uploads still win', async () => {
+    const g = gpu();
+    g.poisonOnAcquire = true;
+    try {
+      const t = Tensor.empty(g, [33]);
+      const bits = new Uint32Array(await g.read(t.buffer, 0, t.byteLength));
+      expect([...bits].every((b) => b === POISON_BITS)).toBe(true);
+      const u = Tensor.fromArray(g, [1, 2, 3], [3]);
+      expect([...(await u.toArray())]).toEqual([1, 2, 3]);
+      t.release();
+      u.release();
+    } finally {
+      g.poisonOnAcquire = false;
+    }
   });
 });

@@ -10,6 +10,9 @@ import { GpuError } from './errors.js';
 import { kernelKey, type Kernel } from './kernel.js';
 import { BufferPool, STORAGE_USAGE } from './pool.js';
 import { MapMode, Usage } from './usage.js';
+import fillSource from '../../shaders/fill.wgsl';
+
+const FILL_KERNEL: Kernel = { name: 'fill', source: fillSource };
 
 export interface GpuOptions {
   /**
@@ -19,7 +22,15 @@ export interface GpuOptions {
   maxBindingBytes?: number;
   /** Record a timestamp around every dispatch (needs 'timestamp-query'). */
   profile?: boolean;
+  /**
+   * Fill every buffer handed out by `acquire` with a NaN pattern (POISON_BITS) before use, so an
+   * element a kernel forgot to write shows up in tests. Off by default (costs a pass per buffer).
+   */
+  poison?: boolean;
 }
+
+/** NaN with a recognisable payload: an element still holding it was never written. */
+export const POISON_BITS = 0x7fc0dead;
 
 /** A storage binding: a whole buffer or a range of one. */
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -116,6 +127,7 @@ export class Gpu {
     this.pool = new BufferPool(device, l.maxBufferSize);
     this.pool.onDestroy = (buffer) => this.forgetBindGroups(buffer);
     this.profiling = !!options.profile && this.features.has('timestamp-query');
+    this.poisonOnAcquire = !!options.poison;
     device.lost.then((info) => {
       this.lostMessage = `${info.reason}: ${info.message}`;
     });
@@ -142,7 +154,26 @@ export class Gpu {
 
   /** A pooled storage buffer of at least `bytes` bytes. Give it back with `release`. */
   acquire(bytes: number, label?: string): GPUBuffer {
-    return this.pool.acquire(bytes, STORAGE_USAGE, label);
+    const buffer = this.pool.acquire(bytes, STORAGE_USAGE, label);
+    if (this.poisonOnAcquire) this.fillWords(buffer, POISON_BITS);
+    return buffer;
+  }
+
+  /** Whether `acquire` poisons buffers (see GpuOptions.poison). Tests may toggle it. */
+  poisonOnAcquire: boolean;
+
+  /** Records a fill of `count` 32-bit words of `buffer` (from byte `offset`) with `bits`. */
+  fillWords(buffer: GPUBuffer, bits: number, count = buffer.size / 4, offset = 0): void {
+    // Split so no binding exceeds the storage binding limit; 256-word steps keep offsets aligned.
+    const maxWords = Math.floor(this.limits.maxBindingBytes / 4 / 256) * 256;
+    for (let start = 0; start < count; start += maxWords) {
+      const n = Math.min(maxWords, count - start);
+      this.dispatch(FILL_KERNEL, {
+        uniforms: new Uint32Array([n, bits >>> 0]),
+        buffers: [{ buffer, offset: offset + start * 4, size: n * 4 }],
+        workgroups: Math.ceil(n / 256),
+      });
+    }
   }
 
   release(buffer: GPUBuffer): void {

@@ -27,8 +27,26 @@ export class Tensor {
     readonly dtype: DType,
     /** For a view: the tensor that owns the buffer. */
     private readonly owner: Tensor | null = null,
+    /** Byte offset of element 0 in `buffer`; a multiple of 256 (storage binding alignment). */
+    readonly offset = 0,
   ) {
     this.size = numel(shape);
+  }
+
+  /** The storage binding covering exactly this tensor's elements. Kernels bind this. */
+  get binding(): { buffer: GPUBuffer; offset: number; size: number } {
+    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, this.size * 4) };
+  }
+
+  /**
+   * A view of `shape` starting `byteOffset` bytes into this tensor's buffer region (a multiple
+   * of 256). Used to lay many parameters out in one buffer so one dispatch updates them all.
+   */
+  subView(byteOffset: number, shape: readonly number[]): Tensor {
+    if (byteOffset % 256 !== 0) throw new RangeError(`subView offset ${byteOffset} is not a multiple of 256`);
+    const n = numel(shape);
+    if (byteOffset + n * 4 > this.offset + this.buffer.size) throw new RangeError(`subView ${shapeString(shape)} at ${byteOffset} overruns the buffer`);
+    return new Tensor(this.gpu, this.buffer, [...shape], this.dtype, this.owner ?? this, this.offset + byteOffset);
   }
 
   /** Uninitialised tensor (pooled memory: contents are whatever was there). */
@@ -42,8 +60,16 @@ export class Tensor {
     if (data.length !== n) throw new RangeError(`Tensor.fromArray: ${data.length} values for shape ${shapeString(shape)} (${n})`);
     const t = Tensor.empty(gpu, shape, dtype);
     const typed = dtype === 'f32' ? Float32Array.from(data) : dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
-    if (n > 0) gpu.write(t.buffer, typed);
+    if (n > 0) gpu.write(t.buffer, typed, t.offset);
     return t;
+  }
+
+  /** Uploads new contents (same size). */
+  write(data: ArrayLike<number>): void {
+    this.assertLive();
+    if (data.length !== this.size) throw new RangeError(`Tensor.write: ${data.length} values for ${this.size} elements`);
+    const typed = this.dtype === 'f32' ? Float32Array.from(data) : this.dtype === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+    this.gpu.write(this.buffer, typed, this.offset);
   }
 
   /** Wraps a buffer the caller owns; `release` will return it to the pool. */
@@ -62,12 +88,12 @@ export class Tensor {
   /** A tensor viewing the same buffer with another shape of equal size (no copy; shares lifetime). */
   reshapeView(shape: readonly number[]): Tensor {
     if (numel(shape) !== this.size) throw new RangeError(`cannot view ${shapeString(this.shape)} as ${shapeString(shape)}`);
-    return new Tensor(this.gpu, this.buffer, [...shape], this.dtype, this.owner ?? this);
+    return new Tensor(this.gpu, this.buffer, [...shape], this.dtype, this.owner ?? this, this.offset);
   }
 
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
     this.assertLive();
-    const bytes = await this.gpu.read(this.buffer, 0, this.byteLength);
+    const bytes = await this.gpu.read(this.buffer, this.offset, this.byteLength);
     return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
   }
 

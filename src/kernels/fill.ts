@@ -1,33 +1,19 @@
-// fill: writes one 32-bit pattern over a buffer (zeroing gradients, NaN-poisoning test outputs).
-import fillSource from '../../shaders/fill.wgsl';
-import type { Kernel } from '../gpu/kernel.js';
-import type { Gpu } from '../gpu/runtime.js';
+// fill: writes one value over a tensor (zeroing gradients, NaN-poisoning test outputs).
+// The kernel itself (shaders/fill.wgsl) is the runtime's, since the pool's poison mode uses it.
+import { POISON_BITS, type Gpu } from '../gpu/runtime.js';
+import type { Tensor } from '../gpu/tensor.js';
 
-const fillKernel: Kernel = { name: 'fill', source: fillSource };
-const WORKGROUP = 256;
+export { POISON_BITS };
 
-/** Fills `count` 32-bit words of `buffer` from `offset` (bytes) with `value` (as f32). */
+/** Fills `count` 32-bit words of `buffer` from byte `offset` with the f32 `value`. */
 export function fill(gpu: Gpu, buffer: GPUBuffer, value: number, count = buffer.size / 4, offset = 0): void {
-  const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  fillBits(gpu, buffer, bits, count, offset);
+  gpu.fillWords(buffer, new Uint32Array(new Float32Array([value]).buffer)[0]!, count, offset);
 }
 
-/** NaN with a recognisable payload: an element still holding it was never written. */
-export const POISON_BITS = 0x7fc0dead;
-
-export function fillBits(gpu: Gpu, buffer: GPUBuffer, bits: number, count = buffer.size / 4, offset = 0): void {
-  // Split so no binding exceeds the device's storage binding limit.
-  const maxWords = Math.floor(gpu.limits.maxBindingBytes / 4 / WORKGROUP) * WORKGROUP;
-  for (let start = 0; start < count; start += maxWords) {
-    const n = Math.min(maxWords, count - start);
-    gpu.dispatch(fillKernel, {
-      uniforms: new Uint32Array([n, bits >>> 0]),
-      buffers: [{ buffer, offset: offset + start * 4, size: n * 4 }],
-      workgroups: Math.ceil(n / WORKGROUP),
-    });
-  }
+export function fillTensor(tensor: Tensor, value: number): void {
+  fill(tensor.gpu, tensor.buffer, value, tensor.size, tensor.offset);
 }
 
-export function poison(gpu: Gpu, buffer: GPUBuffer, count = buffer.size / 4): void {
-  fillBits(gpu, buffer, POISON_BITS, count);
+export function poison(gpu: Gpu, buffer: GPUBuffer, count = buffer.size / 4, offset = 0): void {
+  gpu.fillWords(buffer, POISON_BITS, count, offset);
 }
