@@ -4,6 +4,7 @@ import { createNodeGpu } from '../../src/gpu/node.js';
 import type { Gpu, GpuOptions } from '../../src/gpu/runtime.js';
 
 export function useGpu(options: GpuOptions = {}): () => Gpu {
+  // Pass { poison: true } to NaN-fill every pooled buffer as it is handed out.
   let gpu: Gpu | undefined;
   beforeAll(async () => {
     gpu = await createNodeGpu({ ...options, log: () => {} });
