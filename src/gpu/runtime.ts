@@ -280,9 +280,12 @@ export class Gpu {
       chunk.used = 0;
     }
     this.uniformChunkIndex = 0;
-    if (this.querySet && this.queryNames.length > 0) this.resolveQueries(this.encoder);
+    const readTimestamps = this.querySet && this.queryNames.length > 0 ? this.resolveQueries(this.encoder) : null;
     this.device.pushErrorScope('validation');
     queue.submit([this.encoder.finish()]);
+    // Mapping must start after the submit that writes the staging buffer (a buffer pending a map
+    // may not be used in a submit).
+    if (readTimestamps) this.profileResults.push(readTimestamps());
     this.pendingErrors.push(this.device.popErrorScope().then((e) => (e ? new GPUValidationErrorLike(e.message) : null)));
     this.encoder = null;
     this.usedInEncoder.clear();
@@ -487,21 +490,20 @@ export class Gpu {
     return index;
   }
 
-  private resolveQueries(encoder: GPUCommandEncoder): void {
+  /** Records the resolve of this step's timestamps; the returned function reads them once submitted. */
+  private resolveQueries(encoder: GPUCommandEncoder): () => Promise<ProfileEntry[]> {
     const count = this.queryNames.length * 2;
     const names = this.queryNames;
     this.queryNames = [];
     encoder.resolveQuerySet(this.querySet!, 0, count, this.queryResolve!, 0);
     const staging = this.device.createBuffer({ size: count * 8, usage: Usage.MAP_READ | Usage.COPY_DST });
     encoder.copyBufferToBuffer(this.queryResolve!, 0, staging, 0, count * 8);
-    this.profileResults.push(
-      (async () => {
-        await staging.mapAsync(MapMode.READ);
-        const t = new BigInt64Array(staging.getMappedRange().slice(0));
-        staging.destroy();
-        return names.map((name, i) => ({ name, ms: Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 }));
-      })(),
-    );
+    return async () => {
+      await staging.mapAsync(MapMode.READ);
+      const t = new BigInt64Array(staging.getMappedRange().slice(0));
+      staging.destroy();
+      return names.map((name, i) => ({ name, ms: Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 }));
+    };
   }
 }
 
