@@ -1,0 +1,124 @@
+// Optimiser updates, each one fused dispatch over a whole parameter arena (src/nn/arena.ts).
+// params, grads, state: (n) f32 flat, n a multiple of 64, element i of each is the same scalar
+// parameter. mask: (n / 64) u32, one per 64-float (256-byte) block, nonzero = trainable.
+// Hyper-parameters travel as uniforms, so changing the learning rate compiles nothing; 1 - rho and
+// the like are formed in f64 on the host and rounded once, as torch does (in f32, 1 - 0.999f is
+// off by 1.3e-5 relative).
+import type { Kernel } from '../gpu/kernel.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { Tensor } from '../gpu/tensor.js';
+import adadeltaSource from '../../shaders/adadelta.wgsl';
+import sgdSource from '../../shaders/sgd.wgsl';
+import adamwSource from '../../shaders/adamw.wgsl';
+
+const ADADELTA: Kernel = { name: 'optim.adadelta', source: adadeltaSource };
+const SGD: Kernel = { name: 'optim.sgd', source: sgdSource };
+const ADAMW: Kernel = { name: 'optim.adamw', source: adamwSource };
+
+/** Floats per mask block: one parameter view starts on every 256-byte boundary at most. */
+export const OPTIM_BLOCK = 64;
+
+export interface ArenaBuffers {
+  params: Tensor;
+  grads: Tensor;
+  mask: Tensor;
+}
+
+export interface AdadeltaHyper {
+  lr: number;
+  rho: number;
+  eps: number;
+  weightDecay: number;
+}
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+function checkArena(op: string, a: ArenaBuffers, state: readonly Tensor[]): number {
+  const n = a.params.size;
+  if (n % OPTIM_BLOCK !== 0) throw new RangeError(`${op}: arena of ${n} floats is not a multiple of ${OPTIM_BLOCK}`);
+  for (const t of [a.grads, ...state]) {
+    if (t.size !== n) throw new RangeError(`${op}: arena tensors differ in size (${n} vs ${t.size})`);
+  }
+  if (a.mask.size !== n / OPTIM_BLOCK || a.mask.dtype !== 'u32') {
+    throw new RangeError(`${op}: mask must be u32 with ${n / OPTIM_BLOCK} blocks, got ${a.mask.dtype} (${a.mask.size})`);
+  }
+  return n;
+}
+
+/**
+ * Splits the arena into chunks that fit one storage binding (whole 64-float blocks, so chunk
+ * offsets stay 256-byte aligned) and dispatches `kernel` once per chunk; one chunk in practice.
+ */
+function dispatchChunks(
+  gpu: Gpu, kernel: Kernel, op: string, a: ArenaBuffers, state: readonly Tensor[], tail: ArrayBuffer, unusedState?: Tensor,
+): void {
+  const n = checkArena(op, a, state);
+  const chunk = Math.floor(gpu.limits.maxBindingBytes / 4 / OPTIM_BLOCK) * OPTIM_BLOCK;
+  const tailWords = tail.byteLength / 4;
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const u = new ArrayBuffer(8 + tail.byteLength);
+    new Uint32Array(u, 0, 2).set([count / 4, start / OPTIM_BLOCK]);
+    new Uint32Array(u, 8, tailWords).set(new Uint32Array(tail));
+    const range = (t: Tensor) => ({ buffer: t.buffer, offset: t.offset + start * 4, size: count * 4 });
+    gpu.dispatch(kernel, {
+      uniforms: u,
+      buffers: [range(a.params), range(a.grads), ...state.map(range), ...(unusedState ? [unusedState.binding] : []), a.mask.binding],
+      workgroups: Math.ceil(count / 4 / 256),
+    });
+  }
+}
+
+function f32Words(values: number[]): ArrayBuffer {
+  return new Float32Array(values).buffer;
+}
+
+/** torch.optim.Adadelta step. state: squareAvg (v) and accDelta (u), zero before the first step. */
+export function adadeltaUpdate(gpu: Gpu, a: ArenaBuffers, state: { squareAvg: Tensor; accDelta: Tensor }, h: AdadeltaHyper): void {
+  dispatchChunks(gpu, ADADELTA, 'adadelta', a, [state.squareAvg, state.accDelta], f32Words([h.lr, h.rho, 1 - h.rho, h.eps, h.weightDecay]));
+}
+
+/**
+ * torch.optim.SGD step. `first` is true on the optimiser's first step (torch initialises the
+ * momentum buffer to the gradient then). momentumBuffer may be null when momentum is 0.
+ */
+export function sgdUpdate(gpu: Gpu, a: ArenaBuffers, state: { momentumBuffer: Tensor | null }, h: SgdHyper & { first: boolean }): void {
+  if (h.momentum !== 0 && !state.momentumBuffer) throw new RangeError('sgd: momentum needs a momentum buffer');
+  if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) throw new RangeError('sgd: nesterov needs momentum > 0 and dampening 0');
+  const tail = new ArrayBuffer(24);
+  new Float32Array(tail, 0, 4).set([h.lr, h.momentum, 1 - h.dampening, h.weightDecay]);
+  new Uint32Array(tail, 16, 2).set([h.nesterov ? 1 : 0, h.first ? 1 : 0]);
+  if (state.momentumBuffer) {
+    dispatchChunks(gpu, SGD, 'sgd', a, [state.momentumBuffer], tail);
+  } else {
+    // Without momentum the shader never touches the buffer; bind a small placeholder (a binding
+    // may not alias a written one). Released at once: nothing ever reads or writes it.
+    const placeholder = Tensor.empty(gpu, [4]);
+    dispatchChunks(gpu, SGD, 'sgd', a, [], tail, placeholder);
+    placeholder.release();
+  }
+}
+
+/** torch.optim.AdamW step number `step` (1-based). state: expAvg (m), expAvgSq (v), zero at start. */
+export function adamwUpdate(gpu: Gpu, a: ArenaBuffers, state: { expAvg: Tensor; expAvgSq: Tensor }, h: AdamWHyper & { step: number }): void {
+  if (!(h.step >= 1)) throw new RangeError(`adamw: step must be >= 1, got ${h.step}`);
+  // Bias corrections in float64 on the host, as torch computes them in Python floats.
+  const bc1 = 1 - h.beta1 ** h.step;
+  const bc2 = 1 - h.beta2 ** h.step;
+  dispatchChunks(
+    gpu, ADAMW, 'adamw', a, [state.expAvg, state.expAvgSq],
+    f32Words([h.lr, h.beta1, h.beta2, 1 - h.beta1, 1 - h.beta2, h.eps, 1 - h.lr * h.weightDecay, h.lr / bc1, 1 / Math.sqrt(bc2)]),
+  );
+}

@@ -1,0 +1,174 @@
+// Fused optimiser updates (shaders/{adadelta,sgd,adamw}.wgsl) against the float64 references.
+// Arena tensors: (n) f32 flat, n a multiple of 64; mask: (n/64) u32, 0 = frozen block.
+import { describe, expect, it } from 'vitest';
+import { Tensor } from '../../src/gpu/tensor.js';
+import { adadeltaUpdate, adamwUpdate, OPTIM_BLOCK, sgdUpdate, type ArenaBuffers } from '../../src/kernels/optim.js';
+import { adadeltaReference, adamwReference, sgdReference, type SgdOpts } from '../../src/reference/optim.js';
+import { Rng, testSeed } from '../../src/reference/random.js';
+import { firstNonFinite, relError } from '../helpers/compare.js';
+import { useGpu } from '../helpers/gpu.js';
+
+// A 64 KiB binding cap forces arenas above 16,384 floats into several chunks (one dispatch each).
+const MAX_BINDING = 64 * 1024;
+const gpu = useGpu({ poison: true, maxBindingBytes: MAX_BINDING });
+const seed = testSeed();
+
+interface Case {
+  n: number;
+  rng: Rng;
+  p0: Float64Array;
+  mask: Uint32Array;
+}
+
+function makeCase(n: number, rng: Rng): Case {
+  const p0 = Float64Array.from(new Float32Array(rng.array(n, -1, 1)));
+  const mask = new Uint32Array(n / OPTIM_BLOCK);
+  // About a quarter of the blocks frozen, the first one trainable.
+  for (let b = 0; b < mask.length; b++) mask[b] = b === 0 || rng.next() > 0.25 ? 1 : 0;
+  return { n, rng, p0, mask };
+}
+
+function upload(c: Case): ArenaBuffers {
+  const g = gpu();
+  return {
+    params: Tensor.fromArray(g, c.p0, [c.n]),
+    grads: Tensor.empty(g, [c.n]),
+    mask: Tensor.fromArray(g, c.mask, [c.mask.length], 'u32'),
+  };
+}
+
+function zeros(n: number): Tensor {
+  return Tensor.fromArray(gpu(), new Float32Array(n), [n]);
+}
+
+/** Fresh f32 gradients each step; frozen blocks get NaN, which the update must never read. */
+function gradients(c: Case): Float32Array {
+  const g = new Float32Array(c.rng.array(c.n, -1, 1));
+  for (let i = 0; i < c.n; i++) if (c.mask[Math.floor(i / OPTIM_BLOCK)] === 0) g[i] = NaN;
+  return g;
+}
+
+/**
+ * Parameter error relative to the size of the update (not of the parameter), so a kernel that
+ * skipped the update could not pass. Tolerance 1e-4: the f32 rounding of p itself (half an ulp,
+ * 6e-8 for |p| < 1) over the smallest update scale in these cases (about 1e-3) is 6e-5.
+ */
+function updateError(gpuP: Float32Array, refP: Float64Array, p0: Float64Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < refP.length; i++) {
+    diff = Math.max(diff, Math.abs(gpuP[i]! - refP[i]!));
+    scale = Math.max(scale, Math.abs(refP[i]! - p0[i]!));
+  }
+  return diff / scale;
+}
+
+async function checkFrozen(c: Case, pGpu: Float32Array): Promise<void> {
+  for (let i = 0; i < c.n; i++) {
+    if (c.mask[Math.floor(i / OPTIM_BLOCK)] === 0 && pGpu[i] !== c.p0[i]) {
+      throw new Error(`seed ${seed}: frozen element ${i} changed from ${c.p0[i]} to ${pGpu[i]}`);
+    }
+  }
+}
+
+// 192 floats (one chunk, 3 blocks) and 44,800 floats (three chunks under the 64 KiB cap).
+const SIZES = [192, 700 * OPTIM_BLOCK];
+const STEPS = 3;
+
+type GpuStep = (a: ArenaBuffers, state: Tensor[], step: number) => void;
+type RefStep = (p: Float64Array, grad: Float32Array, state: Float64Array[], step: number, mask: Uint32Array) => void;
+
+/**
+ * Runs STEPS updates on the GPU and in float64. Each reference step starts from the GPU's own f32
+ * parameters and state, so each step is judged alone and rounding does not compound.
+ * State tolerance 1e-5: a handful of f32 roundings per element (relative 6e-8 each).
+ */
+async function runOptimiser(n: number, stateCount: number, gpuStep: GpuStep, refStep: RefStep): Promise<void> {
+  const c = makeCase(n, new Rng(seed + n));
+  const a = upload(c);
+  const state = Array.from({ length: stateCount }, () => zeros(n));
+  const p = Float64Array.from(c.p0);
+  const refState = Array.from({ length: stateCount }, () => new Float64Array(n));
+  let pGpu: Float32Array = new Float32Array(0);
+  for (let step = 1; step <= STEPS; step++) {
+    const grad = gradients(c);
+    a.grads.write(grad);
+    const pBefore = Float64Array.from(p);
+    gpuStep(a, state, step);
+    refStep(p, grad, refState, step, c.mask);
+    pGpu = await a.params.toFloat32();
+    expect(firstNonFinite(pGpu), `seed ${seed} step ${step}: unwritten or NaN parameter`).toBe(-1);
+    expect(updateError(pGpu, p, pBefore), `seed ${seed} step ${step} params`).toBeLessThan(1e-4);
+    p.set(pGpu);
+    for (let k = 0; k < stateCount; k++) {
+      const sGpu = await state[k]!.toFloat32();
+      expect(relError(sGpu, refState[k]!), `seed ${seed} step ${step} state ${k}`).toBeLessThan(1e-5);
+      refState[k]!.set(sGpu);
+    }
+  }
+  await checkFrozen(c, pGpu);
+  for (const t of [a.params, a.grads, a.mask, ...state]) t.release();
+}
+
+describe('adadelta (torch.optim.Adadelta semantics)', () => {
+  for (const n of SIZES) {
+    for (const h of [
+      { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0 },
+      { lr: 0.5, rho: 0.8, eps: 1e-5, weightDecay: 0.05 },
+    ]) {
+      it(`n=${n} ${JSON.stringify(h)}: ${STEPS} steps match the float64 reference`, async () => {
+        await runOptimiser(
+          n, 2,
+          (a, [v, u]) => adadeltaUpdate(gpu(), a, { squareAvg: v!, accDelta: u! }, h),
+          (p, grad, [v, u], _step, mask) => adadeltaReference(p, grad, v!, u!, h, mask),
+        );
+      });
+    }
+  }
+});
+
+describe('sgd (torch.optim.SGD semantics)', () => {
+  const cases: SgdOpts[] = [
+    { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false },
+    { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 1e-3, nesterov: false },
+    { lr: 0.05, momentum: 0.8, dampening: 0.3, weightDecay: 0, nesterov: false },
+    { lr: 0.02, momentum: 0.9, dampening: 0, weightDecay: 1e-2, nesterov: true },
+  ];
+  for (const n of SIZES) {
+    for (const h of cases) {
+      it(`n=${n} ${JSON.stringify(h)}: ${STEPS} steps match the float64 reference`, async () => {
+        const withBuffer = h.momentum !== 0;
+        await runOptimiser(
+          n, withBuffer ? 1 : 0,
+          (a, [buf], step) => sgdUpdate(gpu(), a, { momentumBuffer: buf ?? null }, { ...h, first: step === 1 }),
+          (p, grad, [buf], step, mask) => sgdReference(p, grad, buf ?? null, h, step === 1, mask),
+        );
+      });
+    }
+  }
+});
+
+describe('adamw (torch.optim.AdamW semantics)', () => {
+  for (const n of SIZES) {
+    for (const h of [
+      { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2 },
+      { lr: 3e-2, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.1 },
+    ]) {
+      it(`n=${n} ${JSON.stringify(h)}: ${STEPS} steps match the float64 reference`, async () => {
+        await runOptimiser(
+          n, 2,
+          (a, [m, v], step) => adamwUpdate(gpu(), a, { expAvg: m!, expAvgSq: v! }, { ...h, step }),
+          (p, grad, [m, v], step, mask) => adamwReference(p, grad, m!, v!, h, step, mask),
+        );
+      });
+    }
+  }
+});
+
+describe('optimiser wrappers refuse bad arenas', () => {
+  it('names the op and the sizes', () => {
+    const g = gpu();
+    const a = { params: zeros(128), grads: zeros(64), mask: Tensor.fromArray(g, [1, 1], [2], 'u32') };
+    expect(() => adadeltaUpdate(g, a, { squareAvg: zeros(128), accDelta: zeros(128) }, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0 })).toThrow(/adadelta: arena tensors differ in size/);
+  });
+});
