@@ -1,0 +1,25 @@
+// Elementwise map template: out[i] = f(a[i], b[i], s) over `count` elements of flat f32 tensors.
+// a, b, out: (count) f32, any shape flattened; each starts `off*` elements into its binding
+// (bindings begin at 256-byte boundaries, so the remainder travels as a uniform).
+// {{BINDINGS}} declares the storage buffers of the variant, {{BODY}} writes out[params.offOut + i].
+
+struct Params {
+  count: u32,
+  offA: u32,
+  offB: u32,
+  offOut: u32,
+  s: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+{{BINDINGS}}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // Consecutive invocations touch consecutive floats: SwiftShader vectorises these loads.
+  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
+  if (i >= params.count) {
+    return;
+  }
+  {{BODY}}
+}

@@ -1,0 +1,173 @@
+// Batch normalisation (PyTorch BatchNorm2d), optionally fused with the ReLU that follows it.
+// x, y, dy, dx: (N, C, H, W) f32; weight, bias, runningMean, runningVar, saveMean, saveInvstd,
+// dweight, dbias: (C).
+// Statistics are two-pass (mean, then sums of (x - mean) and (x - mean)^2 with the rounding
+// correction), each pass a per-plane tree reduction; work is split along the batch so every
+// range binding fits gpu.limits.maxBindingBytes.
+import type { Kernel } from '../gpu/kernel.js';
+import type { Gpu } from '../gpu/runtime.js';
+import { Tensor, shapeString } from '../gpu/tensor.js';
+import { fillTensor } from './fill.js';
+import { batchChunks, bindRange, packUniforms, sameShape } from './elementwise.js';
+import planeSumsSrc from '../../shaders/batchnorm.plane_sums.wgsl';
+import meanSrc from '../../shaders/batchnorm.mean.wgsl';
+import varSrc from '../../shaders/batchnorm.var.wgsl';
+import evalCoefSrc from '../../shaders/batchnorm.eval_coef.wgsl';
+import applySrc from '../../shaders/batchnorm.apply.wgsl';
+import bwdSumsSrc from '../../shaders/batchnorm.bwd_sums.wgsl';
+import bwdCoefSrc from '../../shaders/batchnorm.bwd_coef.wgsl';
+import bwdDxSrc from '../../shaders/batchnorm.bwd_dx.wgsl';
+
+export interface BatchNormParams {
+  eps: number;
+  momentum: number;
+  relu?: boolean;
+}
+
+type PlaneVariant = 'tree' | 'rows';
+const PLANE_SUMS = { tree: { name: 'batchnorm.plane_sums.tree', source: planeSumsSrc, entryPoint: 'tree' }, rows: { name: 'batchnorm.plane_sums.rows', source: planeSumsSrc, entryPoint: 'rows' } } satisfies Record<PlaneVariant, Kernel>;
+const MEAN: Kernel = { name: 'batchnorm.mean', source: meanSrc };
+const VAR: Kernel = { name: 'batchnorm.var', source: varSrc };
+const EVAL_COEF: Kernel = { name: 'batchnorm.eval_coef', source: evalCoefSrc };
+const APPLY = [0, 1].map((r): Kernel => ({ name: r ? 'batchnorm.apply_relu' : 'batchnorm.apply', source: applySrc, constants: { RELU: r } }));
+const BWD_SUMS = [0, 1].map((r) => ({
+  tree: { name: 'batchnorm.bwd_sums.tree', source: bwdSumsSrc, entryPoint: 'tree', constants: { RELU: r } },
+  rows: { name: 'batchnorm.bwd_sums.rows', source: bwdSumsSrc, entryPoint: 'rows', constants: { RELU: r } },
+})) satisfies Record<PlaneVariant, Kernel>[];
+
+/**
+ * The one place a plane-reduction variant is chosen: a workgroup tree per plane pays off for
+ * large planes; for small ones (ResNet18's deep layers) its barriers cost more than the sums
+ * (SwiftShader runs each barrier as a coroutine switch), so one invocation sums each plane.
+ */
+export function planeVariant(gpu: Gpu, hw: number): PlaneVariant {
+  return hw >= (gpu.adapter.isSwiftShader ? 1024 : 256) ? 'tree' : 'rows';
+}
+const BWD_COEF: Kernel = { name: 'batchnorm.bwd_coef', source: bwdCoefSrc };
+const BWD_DX = [0, 1].map((r): Kernel => ({ name: 'batchnorm.bwd_dx', source: bwdDxSrc, constants: { RELU: r } }));
+
+function dims(op: string, x: Tensor, params: Tensor[]): [number, number, number] {
+  if (x.shape.length !== 4) throw new RangeError(`${op}: x must be (N, C, H, W), got ${shapeString(x.shape)}`);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  for (const p of params)
+    if (p.size !== C) throw new RangeError(`${op}: per-channel tensor ${shapeString(p.shape)} does not match C = ${C} of x ${shapeString(x.shape)}`);
+  return [N, C, H * W];
+}
+
+/** Records a per-plane reduction kernel over x's batch chunks into partial (N, C, 2). */
+function planeSums(gpu: Gpu, kernels: Record<PlaneVariant, Kernel>, N: number, C: number, HW: number, inputs: Tensor[], small: Tensor[], partial: Tensor): void {
+  const variant = planeVariant(gpu, HW);
+  const kernel = kernels[variant];
+  for (const [n0, nb] of batchChunks(gpu, kernel.name, N, [C * HW])) {
+    const ranges = inputs.map((t) => bindRange(t, n0 * C * HW, nb * C * HW));
+    gpu.dispatch(kernel, {
+      uniforms: packUniforms([HW, C, nb * C, ranges[0]!.off, n0 * C]),
+      buffers: [...ranges.map((r) => r.binding), ...small.map((t) => t.binding), partial.binding],
+      workgroups: variant === 'tree' ? nb * C : Math.ceil((nb * C) / 64),
+    });
+  }
+}
+
+/** Records an elementwise per-channel kernel (apply / bwd_dx) over batch chunks. */
+function perElement(gpu: Gpu, kernel: Kernel, N: number, C: number, HW: number, inputs: Tensor[], coef: Tensor, out: Tensor, separateOff: boolean): void {
+  for (const [n0, nb] of batchChunks(gpu, kernel.name, N, [C * HW])) {
+    const count = nb * C * HW;
+    const ranges = inputs.map((t) => bindRange(t, n0 * C * HW, count));
+    const o = bindRange(out, n0 * C * HW, count);
+    const offs = separateOff ? [ranges[0]!.off, o.off] : [o.off];
+    gpu.dispatch(kernel, {
+      uniforms: packUniforms([count, HW, C, ...offs]),
+      buffers: [...ranges.map((r) => r.binding), coef.binding, o.binding],
+      workgroups: Math.ceil(count / 256),
+    });
+  }
+}
+
+export function batchnormTrainForward(
+  gpu: Gpu,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  p: BatchNormParams,
+): { y: Tensor; saveMean: Tensor; saveInvstd: Tensor } {
+  const [N, C, HW] = dims('batchnormTrainForward', x, [weight, bias, runningMean, runningVar]);
+  const M = N * HW;
+  if (M < 2) throw new RangeError(`batchnormTrainForward: need more than 1 value per channel in training, got x ${shapeString(x.shape)}`);
+  const partial = Tensor.empty(gpu, [N, C, 2]);
+  const zero = Tensor.empty(gpu, [C]);
+  fillTensor(zero, 0);
+  const saveMean = Tensor.empty(gpu, [C]);
+  const saveInvstd = Tensor.empty(gpu, [C]);
+  const coef = Tensor.empty(gpu, [3, C]);
+  planeSums(gpu, PLANE_SUMS, N, C, HW, [x], [zero], partial);
+  gpu.dispatch(MEAN, { uniforms: packUniforms([N, C], [M]), buffers: [partial.binding, saveMean.binding], workgroups: Math.ceil(C / 64) });
+  planeSums(gpu, PLANE_SUMS, N, C, HW, [x], [saveMean], partial);
+  gpu.dispatch(VAR, {
+    uniforms: packUniforms([N, C], [M, p.eps, p.momentum, M / (M - 1)]),
+    buffers: [partial.binding, weight.binding, bias.binding, runningMean.binding, runningVar.binding, saveMean.binding, saveInvstd.binding, coef.binding],
+    workgroups: Math.ceil(C / 64),
+  });
+  const y = Tensor.empty(gpu, x.shape);
+  perElement(gpu, APPLY[p.relu ? 1 : 0]!, N, C, HW, [x], coef, y, true);
+  partial.release();
+  zero.release();
+  coef.release();
+  return { y, saveMean, saveInvstd };
+}
+
+export function batchnormEvalForward(
+  gpu: Gpu,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  p: BatchNormParams,
+): Tensor {
+  const [N, C, HW] = dims('batchnormEvalForward', x, [weight, bias, runningMean, runningVar]);
+  const coef = Tensor.empty(gpu, [3, C]);
+  gpu.dispatch(EVAL_COEF, {
+    uniforms: packUniforms([C], [p.eps]),
+    buffers: [weight.binding, bias.binding, runningMean.binding, runningVar.binding, coef.binding],
+    workgroups: Math.ceil(C / 64),
+  });
+  const y = Tensor.empty(gpu, x.shape);
+  perElement(gpu, APPLY[p.relu ? 1 : 0]!, N, C, HW, [x], coef, y, true);
+  coef.release();
+  return y;
+}
+
+/** Backward of training-mode batchnorm; pass the fused ReLU's output as `y` to mask dy. */
+export function batchnormBackward(
+  gpu: Gpu,
+  dy: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  saveMean: Tensor,
+  saveInvstd: Tensor,
+  y: Tensor | null,
+): { dx: Tensor; dweight: Tensor; dbias: Tensor } {
+  const [N, C, HW] = dims('batchnormBackward', x, [weight, saveMean, saveInvstd]);
+  if (!sameShape(dy.shape, x.shape) || (y && !sameShape(y.shape, x.shape)))
+    throw new RangeError(`batchnormBackward: dy ${shapeString(dy.shape)}${y ? `, y ${shapeString(y.shape)}` : ''} must match x ${shapeString(x.shape)}`);
+  const relu = y ? 1 : 0;
+  const partial = Tensor.empty(gpu, [N, C, 2]);
+  const coef = Tensor.empty(gpu, [4, C]);
+  const dweight = Tensor.empty(gpu, [C]);
+  const dbias = Tensor.empty(gpu, [C]);
+  // Without a fused ReLU, dy is bound in y's place and never read there.
+  const inputs = [dy, x, y ?? dy];
+  planeSums(gpu, BWD_SUMS[relu]!, N, C, HW, inputs, [saveMean, saveInvstd], partial);
+  gpu.dispatch(BWD_COEF, {
+    uniforms: packUniforms([N, C], [N * HW]),
+    buffers: [partial.binding, weight.binding, saveMean.binding, saveInvstd.binding, dweight.binding, dbias.binding, coef.binding],
+    workgroups: Math.ceil(C / 64),
+  });
+  const dx = Tensor.empty(gpu, x.shape);
+  perElement(gpu, BWD_DX[relu]!, N, C, HW, inputs, coef, dx, false);
+  partial.release();
+  coef.release();
+  return { dx, dweight, dbias };
+}
