@@ -1,0 +1,77 @@
+// conv2d forward as implicit GEMM (pass code for a conv2d.gemm_* engine).
+// x: (N, C, H, W)  weight: (Cout, C, kh, kw)  bias: (Cout)  y: (N, Cout, Ho, Wo), f32 NCHW.
+// m = output channel, n = (image, oh, ow) within this batch chunk, k = (c, ky, kx):
+// A[m, k] = weight[m, k], B[k, n] = x[image, c, oh*s - p + ky, ow*s - p + kx] (0 in the padding).
+// xOff/yOff: element offsets of the chunk inside its 256-byte-aligned binding.
+
+struct Params {
+  M: u32, N: u32, K: u32, C: u32,
+  H: u32, W: u32, Ho: u32, Wo: u32,
+  kh: u32, kw: u32, stride: u32, pad: u32,
+  xOff: u32, yOff: u32, hasBias: u32, _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+struct KInfo { ok: bool, k: u32, cOff: u32, ky: i32, kx: i32 }
+
+fn kInfo(k: u32) -> KInfo {
+  let khw = P.kh * P.kw;
+  let c = k / khw;
+  let r = k - c * khw;
+  let ky = r / P.kw;
+  return KInfo(k < P.K, k, c * P.H * P.W, i32(ky), i32(r - ky * P.kw));
+}
+
+// kInfo(k + 1) without divisions (the register engine walks k in order).
+fn kNext(ki: KInfo) -> KInfo {
+  var n = ki;
+  n.k += 1u;
+  n.kx += 1;
+  if (u32(n.kx) == P.kw) {
+    n.kx = 0;
+    n.ky += 1;
+    if (u32(n.ky) == P.kh) {
+      n.ky = 0;
+      n.cOff += P.H * P.W;
+    }
+  }
+  n.ok = n.k < P.K;
+  return n;
+}
+
+struct NInfo { ok: bool, xBase: u32, hi0: i32, wi0: i32, yBase: u32 }
+
+fn nInfo(n: u32) -> NInfo {
+  let hw = P.Ho * P.Wo;
+  let b = n / hw;
+  let r = n - b * hw;
+  let oh = r / P.Wo;
+  let ow = r - oh * P.Wo;
+  return NInfo(n < P.N, P.xOff + b * P.C * P.H * P.W, i32(oh * P.stride) - i32(P.pad), i32(ow * P.stride) - i32(P.pad), P.yOff + b * P.M * hw + r);
+}
+
+fn loadA(m: u32, ki: KInfo) -> f32 {
+  let ok = m < P.M && ki.ok;
+  return select(0.0, w[select(0u, m * P.K + ki.k, ok)], ok);
+}
+
+fn loadB(ki: KInfo, ni: NInfo) -> f32 {
+  let hi = ni.hi0 + ki.ky;
+  let wi = ni.wi0 + ki.kx;
+  let ok = ni.ok && ki.ok && hi >= 0 && hi < i32(P.H) && wi >= 0 && wi < i32(P.W);
+  let idx = ni.xBase + ki.cOff + u32(hi) * P.W + u32(wi);
+  return select(0.0, x[select(0u, idx, ok)], ok);
+}
+
+fn storeC(m: u32, ni: NInfo, v: f32) {
+  if (ni.ok && m < P.M) {
+    var r = v;
+    if (P.hasBias != 0u) { r += bias[m]; }
+    y[ni.yBase + m * P.Ho * P.Wo] = r;
+  }
+}

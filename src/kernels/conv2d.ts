@@ -1,0 +1,287 @@
+// conv2d: forward, backward to input, weight and bias, as implicit GEMMs on the GPU.
+// x: (N, C, H, W)  weight: (Cout, C, kh, kw)  bias: (Cout)  y: (N, Cout, Ho, Wo), f32 NCHW.
+//
+// Each pass is pass code (what A, B and C of C = A * B are, shaders/conv2d.<pass>.wgsl) plus one of
+// two GEMM engines: 'registers' (register tiles, no barriers: SwiftShader) or 'tiled' (shared-memory
+// tiles: real GPUs). The choice is made in `conv2dVariant` only.
+import type { Gpu } from '../gpu/runtime.js';
+import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
+import { Tensor, shapeString } from '../gpu/tensor.js';
+import regsEngine from '../../shaders/conv2d.gemm_regs.wgsl';
+import tiledEngine from '../../shaders/conv2d.gemm_tiled.wgsl';
+import forwardPass from '../../shaders/conv2d.forward.wgsl';
+import forward1x1Pass from '../../shaders/conv2d.forward_1x1.wgsl';
+import bwdDataPass from '../../shaders/conv2d.bwd_data.wgsl';
+import bwdWeightPass from '../../shaders/conv2d.bwd_weight.wgsl';
+import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
+
+export interface Conv2dParams {
+  stride: number;
+  padding: number;
+}
+
+export type Conv2dVariant = 'registers' | 'tiled';
+
+/** Overrides for tests and benchmarks; production code passes nothing. */
+export interface Conv2dOptions {
+  /** Force a GEMM engine instead of the adapter's default. */
+  variant?: Conv2dVariant;
+  /** Cap on workgroups per dispatch dimension below the device's, to exercise folding in tests. */
+  maxWorkgroupsPerDimension?: number;
+  /** Register tile of the 'registers' engine (benchmarks tune it with this). */
+  tile?: RegTile;
+}
+
+/** The one place where the engine is chosen per adapter. */
+export function conv2dVariant(gpu: Gpu, opts?: Conv2dOptions): Conv2dVariant {
+  return opts?.variant ?? (gpu.adapter.isSwiftShader ? 'registers' : 'tiled');
+}
+
+export const CONV2D_VARIANTS: readonly Conv2dVariant[] = ['registers', 'tiled'];
+
+export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, p: Conv2dParams): [number, number] {
+  return [Math.floor((h + 2 * p.padding - kh) / p.stride) + 1, Math.floor((w + 2 * p.padding - kw) / p.stride) + 1];
+}
+
+// ------------------------------------------------------------------ kernels
+
+type PassName = 'forward' | 'forward_1x1' | 'bwd_data' | 'bwd_weight';
+const PASS_SOURCE: Record<PassName, string> = {
+  forward: forwardPass,
+  forward_1x1: forward1x1Pass,
+  bwd_data: bwdDataPass,
+  bwd_weight: bwdWeightPass,
+};
+
+export interface RegTile {
+  tm: number; // rows (m) per invocation
+  tn: number; // columns (n) per invocation
+  wg: number; // invocations per workgroup, all along n
+}
+
+interface GemmKey {
+  pass: PassName;
+  variant: Conv2dVariant;
+  tile: RegTile;
+}
+
+function unrolled(rows: number, cols: number, line: (i: number, j: number) => string): string {
+  const out: string[] = [];
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.push(line(i, j));
+  return out.join('\n');
+}
+
+const gemmKernels = new KernelFamily<GemmKey>(({ pass, variant, tile }): Kernel => {
+  const name = `conv2d.${pass}.${variant}`;
+  if (variant === 'tiled') return kernelFromTemplate(name, tiledEngine, { PASS: PASS_SOURCE[pass] });
+  const { tm, tn, wg } = tile;
+  return kernelFromTemplate(`${name}.${tm}x${tn}x${wg}`, regsEngine, {
+    PASS: PASS_SOURCE[pass],
+    WG: wg,
+    TM: tm,
+    NSPAN: wg * tn,
+    NDECL: unrolled(1, tn, (_, j) => `  let n_${j} = nInfo(n0 + ${j * wg}u);`),
+    ACCDECL: unrolled(tm, tn, (i, j) => `  var c_${i}_${j} = 0.0;`),
+    ALOAD: unrolled(tm, 1, (i) => `    let a_${i} = loadA(m0 + ${i}u, ki);`),
+    BLOAD: unrolled(1, tn, (_, j) => `    let b_${j} = loadB(ki, n_${j});`),
+    FMA: unrolled(tm, tn, (i, j) => `    c_${i}_${j} += a_${i} * b_${j};`),
+    STORE: unrolled(tm, tn, (i, j) => `  storeC(m0 + ${i}u, n_${j}, c_${i}_${j});`),
+  });
+});
+
+const bwdBiasKernel: Kernel = { name: 'conv2d.bwd_bias', source: bwdBiasSource };
+
+/** Register tile for a GEMM with `cols` columns: the workgroup width that wastes fewest columns. */
+function regTile(cols: number): RegTile {
+  const tm = 4;
+  const tn = 4;
+  let best = 64;
+  let bestCover = Infinity;
+  for (const wg of [64, 32, 16, 8]) {
+    const cover = Math.ceil(cols / (wg * tn)) * wg * tn;
+    if (cover < bestCover) {
+      best = wg;
+      bestCover = cover;
+    }
+  }
+  return { tm, tn, wg: best };
+}
+
+/** Records one GEMM-shaped dispatch of `pass` over an M x N output, folding large grids. */
+function runGemm(
+  gpu: Gpu,
+  pass: PassName,
+  variant: Conv2dVariant,
+  M: number,
+  N: number,
+  uniforms: Uint32Array,
+  buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+  opts?: Conv2dOptions,
+): void {
+  const tile = opts?.tile ?? regTile(N);
+  const kernel = gemmKernels.get({ pass, variant, tile: variant === 'tiled' ? { tm: 0, tn: 0, wg: 0 } : tile });
+  const mSpan = variant === 'tiled' ? 64 : tile.tm;
+  const nSpan = variant === 'tiled' ? 64 : tile.wg * tile.tn;
+  const max = Math.min(gpu.limits.maxWorkgroupsPerDimension, opts?.maxWorkgroupsPerDimension ?? Infinity);
+  const nTiles = Math.ceil(N / nSpan);
+  const mTiles = Math.ceil(M / mSpan);
+  if (mTiles > max) throw new RangeError(`conv2d.${pass}: ${M} rows need ${mTiles} workgroups, over ${max}`);
+  // Column tiles run along x, folded into z beyond the limit; the kernel bound-checks the excess.
+  const gx = Math.min(nTiles, max);
+  const gz = Math.ceil(nTiles / gx);
+  if (gz > max) throw new RangeError(`conv2d.${pass}: ${N} columns need ${nTiles} workgroups, over ${max}^2`);
+  gpu.dispatch(kernel, { uniforms, buffers, workgroups: [gx, mTiles, gz] });
+}
+
+// ------------------------------------------------------------------ binding splits
+
+/** Images per chunk so that every batch-dimensioned binding fits (with 256 bytes of alignment slack). */
+function imagesPerChunk(gpu: Gpu, op: string, perImageElems: readonly number[]): number {
+  const room = gpu.limits.maxBindingBytes - 256;
+  const per = Math.max(...perImageElems) * 4;
+  if (per > room) {
+    throw new RangeError(`${op}: one image needs ${per} bytes in one binding, over the ${gpu.limits.maxBindingBytes}-byte limit`);
+  }
+  return Math.max(1, Math.floor(room / per));
+}
+
+/** Binding of `count` elements of `t` from element `start`: aligned down to 256 bytes, with the remainder. */
+function chunkBinding(t: Tensor, start: number, count: number): { binding: { buffer: GPUBuffer; offset: number; size: number }; off: number } {
+  const byte = t.offset + start * 4;
+  const aligned = Math.floor(byte / 256) * 256;
+  const off = (byte - aligned) / 4;
+  return { binding: { buffer: t.buffer, offset: aligned, size: Math.max(4, (off + count) * 4) }, off };
+}
+
+function checkWhole(gpu: Gpu, op: string, t: Tensor, what: string): void {
+  if (t.byteLength > gpu.limits.maxBindingBytes) {
+    throw new RangeError(`${op}: ${what} ${shapeString(t.shape)} exceeds the ${gpu.limits.maxBindingBytes}-byte binding limit`);
+  }
+}
+
+// ------------------------------------------------------------------ validation
+
+interface Geometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  Co: number;
+  kh: number;
+  kw: number;
+  Ho: number;
+  Wo: number;
+}
+
+function geometry(op: string, xShape: readonly number[], wShape: readonly number[], p: Conv2dParams): Geometry {
+  const bad = (why: string): never => {
+    throw new RangeError(`${op}: ${why} (x ${shapeString(xShape)}, weight ${shapeString(wShape)}, stride ${p.stride}, padding ${p.padding})`);
+  };
+  if (xShape.length !== 4) bad('x must be (N, C, H, W)');
+  if (wShape.length !== 4) bad('weight must be (Cout, C, kh, kw)');
+  if (!Number.isInteger(p.stride) || p.stride < 1) bad('stride must be an integer >= 1');
+  if (!Number.isInteger(p.padding) || p.padding < 0) bad('padding must be an integer >= 0');
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [Co, Cw, kh, kw] = wShape as [number, number, number, number];
+  if (Cw !== C) bad(`weight has ${Cw} input channels, x has ${C}`);
+  if (N < 1 || C < 1 || Co < 1 || kh < 1 || kw < 1) bad('empty dimension');
+  const [Ho, Wo] = conv2dOutputSize(H, W, kh, kw, p);
+  if (Ho < 1 || Wo < 1) bad('kernel larger than the padded input');
+  return { N, C, H, W, Co, kh, kw, Ho, Wo };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+// ------------------------------------------------------------------ passes
+
+/** y = conv2d(x, weight) + bias. */
+export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor | null, p: Conv2dParams, opts?: Conv2dOptions): Tensor {
+  const op = 'conv2dForward';
+  const g = geometry(op, x.shape, weight.shape, p);
+  if (bias && !sameShape(bias.shape, [g.Co])) throw new RangeError(`${op}: bias ${shapeString(bias.shape)} must be [${g.Co}]`);
+  checkWhole(gpu, op, weight, 'weight');
+  const variant = conv2dVariant(gpu, opts);
+  const pass: PassName = g.kh === 1 && g.kw === 1 && p.padding === 0 ? 'forward_1x1' : 'forward';
+  const y = Tensor.empty(gpu, [g.N, g.Co, g.Ho, g.Wo]);
+  const xImg = g.C * g.H * g.W;
+  const yImg = g.Co * g.Ho * g.Wo;
+  const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
+  for (let n0 = 0; n0 < g.N; n0 += chunk) {
+    const nc = Math.min(chunk, g.N - n0);
+    const xb = chunkBinding(x, n0 * xImg, nc * xImg);
+    const yb = chunkBinding(y, n0 * yImg, nc * yImg);
+    const cols = nc * g.Ho * g.Wo;
+    const u = new Uint32Array([g.Co, cols, g.C * g.kh * g.kw, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, yb.off, bias ? 1 : 0, 0]);
+    // Without a bias the weight stands in at the bias slot (never read: hasBias = 0).
+    runGemm(gpu, pass, variant, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
+  }
+  return y;
+}
+
+/** dx of y = conv2d(x, weight), given dy. */
+export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions): Tensor {
+  const op = 'conv2dBackwardData';
+  const g = geometry(op, xShape, weight.shape, p);
+  if (!sameShape(dy.shape, [g.N, g.Co, g.Ho, g.Wo])) {
+    throw new RangeError(`${op}: dy ${shapeString(dy.shape)} must be ${shapeString([g.N, g.Co, g.Ho, g.Wo])} for x ${shapeString(xShape)}`);
+  }
+  checkWhole(gpu, op, weight, 'weight');
+  const variant = conv2dVariant(gpu, opts);
+  const dx = Tensor.empty(gpu, [g.N, g.C, g.H, g.W]);
+  const xImg = g.C * g.H * g.W;
+  const yImg = g.Co * g.Ho * g.Wo;
+  const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
+  for (let n0 = 0; n0 < g.N; n0 += chunk) {
+    const nc = Math.min(chunk, g.N - n0);
+    const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    const dxb = chunkBinding(dx, n0 * xImg, nc * xImg);
+    const cols = nc * g.H * g.W;
+    const u = new Uint32Array([g.C, cols, g.Co * g.kh * g.kw, g.Co, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dyb.off, dxb.off, 0, 0]);
+    runGemm(gpu, 'bwd_data', variant, g.C, cols, u, [dyb.binding, weight.binding, dxb.binding], opts);
+  }
+  return dx;
+}
+
+/** dweight of y = conv2d(x, weight), given dy. */
+export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions): Tensor {
+  const op = 'conv2dBackwardWeight';
+  const g = geometry(op, x.shape, weightShape, p);
+  if (!sameShape(dy.shape, [g.N, g.Co, g.Ho, g.Wo])) {
+    throw new RangeError(`${op}: dy ${shapeString(dy.shape)} must be ${shapeString([g.N, g.Co, g.Ho, g.Wo])} for x ${shapeString(x.shape)}`);
+  }
+  const variant = conv2dVariant(gpu, opts);
+  const dw = Tensor.empty(gpu, [g.Co, g.C, g.kh, g.kw]);
+  checkWhole(gpu, op, dw, 'weight gradient');
+  const xImg = g.C * g.H * g.W;
+  const yImg = g.Co * g.Ho * g.Wo;
+  const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
+  const cols = g.C * g.kh * g.kw;
+  for (let n0 = 0; n0 < g.N; n0 += chunk) {
+    const nc = Math.min(chunk, g.N - n0);
+    const xb = chunkBinding(x, n0 * xImg, nc * xImg);
+    const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    const u = new Uint32Array([g.Co, cols, nc * g.Ho * g.Wo, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
+    runGemm(gpu, 'bwd_weight', variant, g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
+  }
+  return dw;
+}
+
+/** dbias (Cout): dy summed over images and positions. */
+export function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Tensor {
+  const op = 'conv2dBackwardBias';
+  if (dy.shape.length !== 4) throw new RangeError(`${op}: dy ${shapeString(dy.shape)} must be (N, Cout, Ho, Wo)`);
+  const [N, Co, Ho, Wo] = dy.shape as [number, number, number, number];
+  if (Co > gpu.limits.maxWorkgroupsPerDimension) throw new RangeError(`${op}: ${Co} channels exceed one dispatch`);
+  const db = Tensor.empty(gpu, [Co]);
+  const yImg = Co * Ho * Wo;
+  const chunk = imagesPerChunk(gpu, op, [yImg]);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nc = Math.min(chunk, N - n0);
+    const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    const u = new Uint32Array([Co, nc, Ho * Wo, dyb.off, n0 > 0 ? 1 : 0, 0, 0, 0]);
+    gpu.dispatch(bwdBiasKernel, { uniforms: u, buffers: [dyb.binding, db.binding], workgroups: Co });
+  }
+  return db;
+}
