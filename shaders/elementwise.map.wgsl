@@ -1,7 +1,7 @@
 // Elementwise map template: out[i] = f(a[i], b[i], s) over `count` elements of flat f32 tensors.
 // a, b, out: (count) f32, any shape flattened; each starts `off*` elements into its binding
 // (bindings begin at 256-byte boundaries, so the remainder travels as a uniform).
-// {{BINDINGS}} declares the storage buffers of the variant, {{BODY}} writes out[params.offOut + i].
+// The BINDINGS placeholder declares the variant's storage buffers; BODY writes out[offOut + i].
 
 struct Params {
   count: u32,
