@@ -58,3 +58,69 @@ export function expectTensor(name: string, got: HostTensor | undefined, want: Ex
   const wantValues = want.values.map((v) => (wide ? String(v) : typeof v === 'string' ? Number(v.replace('inf', 'Infinity')) : v));
   expect(values, `${name} values`).toEqual(wantValues);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Builders for crafted (hostile or broken) checkpoints.
+
+const utf8 = new TextEncoder();
+const u32le = (n: number): number[] => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff];
+
+/** Pickle opcodes as byte lists, enough to hand-assemble a torch data.pkl. */
+export const op = {
+  proto: [0x80, 2],
+  mark: [0x28],
+  tuple: [0x74],
+  emptyTuple: [0x29],
+  emptyDict: [0x7d],
+  setitems: [0x75],
+  reduce: [0x52],
+  binpersid: [0x51],
+  newfalse: [0x89],
+  stop: [0x2e],
+  global: (module: string, name: string): number[] => [0x63, ...utf8.encode(`${module}\n${name}\n`)],
+  str: (s: string): number[] => { const b = utf8.encode(s); return [0x58, ...u32le(b.length), ...b]; },
+  int: (n: number): number[] => [0x4a, ...u32le(n)],
+  ints: (xs: number[]): number[] => [0x28, ...xs.flatMap((x) => [0x4a, ...u32le(x)]), 0x74],
+};
+
+export interface CraftedTensor {
+  name: string;
+  storageType?: [string, string];
+  key: string;
+  numel: number;
+  offset?: number;
+  shape: number[];
+  stride: number[];
+}
+
+/** data.pkl for {name: _rebuild_tensor_v2(storage, offset, shape, stride, False, OrderedDict())}. */
+export function tensorDictPickle(tensors: CraftedTensor[]): Uint8Array {
+  const b: number[] = [...op.proto, ...op.emptyDict, ...op.mark];
+  for (const t of tensors) {
+    const [sm, sn] = t.storageType ?? ['torch', 'FloatStorage'];
+    b.push(...op.str(t.name), ...op.global('torch._utils', '_rebuild_tensor_v2'), ...op.mark);
+    b.push(...op.mark, ...op.str('storage'), ...op.global(sm, sn), ...op.str(t.key), ...op.str('cpu'), ...op.int(t.numel), ...op.tuple, ...op.binpersid);
+    b.push(...op.int(t.offset ?? 0), ...op.ints(t.shape), ...op.ints(t.stride), ...op.newfalse);
+    b.push(...op.global('collections', 'OrderedDict'), ...op.emptyTuple, ...op.reduce, ...op.tuple, ...op.reduce);
+  }
+  b.push(...op.setitems, ...op.stop);
+  return new Uint8Array(b);
+}
+
+/** A zip of stored entries, as torch.save writes them (no alignment padding needed to read). */
+export function storedZip(entries: [string, Uint8Array][], crc: (b: Uint8Array) => number): Uint8Array {
+  const parts: number[] = [];
+  const central: number[] = [];
+  for (const [name, data] of entries) {
+    const n = utf8.encode(name);
+    const offset = parts.length;
+    const c = crc(data);
+    const common = [0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...u32le(c), ...u32le(data.length), ...u32le(data.length), n.length & 0xff, n.length >> 8, 0, 0];
+    parts.push(...u32le(0x04034b50), ...common, ...n, ...data);
+    central.push(...u32le(0x02014b50), 0x14, 0, ...common, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...u32le(offset), ...n);
+  }
+  const cdOffset = parts.length;
+  const count = entries.length;
+  const eocd = [...u32le(0x06054b50), 0, 0, 0, 0, count & 0xff, count >> 8, count & 0xff, count >> 8, ...u32le(central.length), ...u32le(cdOffset), 0, 0];
+  return new Uint8Array([...parts, ...central, ...eocd]);
+}
