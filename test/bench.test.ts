@@ -1,0 +1,126 @@
+// The bench harness, run in-process on tiny shapes so it cannot silently rot: JSON structure,
+// validation actually running (and failing on a wrong reference), the table. No timing thresholds.
+import { Tensor } from '../src/gpu/tensor.js';
+import { relu } from '../src/kernels/elementwise.js';
+import { defineCase, randomTensor } from '../bench/cases/common.js';
+import { kernelCases } from '../bench/cases/index.js';
+import { formatReport, resultFileName } from '../bench/report.js';
+import { benchKernelCase, BENCH_SCHEMA, runBench, type BenchOptions } from '../bench/run.js';
+import { resnet18Shapes, forwardMacsPerImage } from '../bench/shapes.js';
+import { useGpu } from './helpers/gpu.js';
+
+const gpu = useGpu();
+
+const tiny: BenchOptions = {
+  groups: ['kernels', 'train', 'infer'],
+  res: 32,
+  batch: 2,
+  warmup: 1,
+  repeats: 2,
+  steps: 2,
+  quick: true,
+  timing: 'auto',
+  filter: 'layer4',
+  ceilings: true,
+  ceilingSizes: { copyBytes: 1 << 20, matmulSize: 256 },
+  vsTorch: false,
+  validateMacs: 3e8,
+  log: () => {},
+};
+
+describe('ResNet18 shapes', () => {
+  it('match torchvision resnet18 (15 classes): parameter count and forward MACs', () => {
+    const s = resnet18Shapes(224, 1);
+    // torchvision: 11,689,512 parameters with 1000 classes; the head is 512*k + k.
+    expect(s.params).toBe(11_689_512 - 513 * 1000 + 513 * 15);
+    // 1.814 GMAC per 224x224 image (convs + head), as commonly quoted for ResNet18 (1.82 with 1000 classes).
+    expect(forwardMacsPerImage(s) / 1e9).toBeCloseTo(1.8136, 3);
+    expect(s.convs.reduce((n, c) => n + c.count, 0)).toBe(20);
+    expect(s.batchnorms.reduce((n, c) => n + c.count, 0)).toBe(20);
+    expect(s.maxpool.ho).toBe(56);
+    expect(s.avgpool.h).toBe(7);
+  });
+});
+
+describe('bench run (tiny)', () => {
+  it('produces the JSON document: ceilings, validated kernel cases, step entries', async () => {
+    const report = await runBench(gpu(), tiny);
+    const json = JSON.parse(JSON.stringify(report)) as typeof report;
+    expect(json.schema).toBe(BENCH_SCHEMA);
+    expect(json.adapter.label.length).toBeGreaterThan(0);
+    expect(json.model.params).toBeGreaterThan(11e6);
+
+    expect(json.ceilings).not.toBeNull();
+    expect(json.ceilings!.bandwidth_GBps).toBeGreaterThan(0);
+    expect(json.ceilings!.matmul.length).toBeGreaterThanOrEqual(3);
+    for (const m of json.ceilings!.matmul) expect(m.ok, `${m.variant} rel err ${m.maxRelErr}`).toBe(true);
+
+    expect(json.cases.length).toBeGreaterThan(0);
+    for (const c of json.cases) {
+      expect(c.name).toContain('layer4');
+      expect(c.median_ms).toBeGreaterThan(0);
+      expect(c.all_ms).toHaveLength(tiny.repeats);
+      expect(c.flops).toBeGreaterThan(0);
+      expect(c.bytes).toBeGreaterThan(0);
+      expect(c.dispatches).toBeGreaterThan(0);
+      expect(c.pct_bandwidth).not.toBeNull();
+      // Validation ran: it compared named outputs and produced a finite error within tolerance.
+      expect(c.validation.compared.length, c.name).toBeGreaterThan(0);
+      expect(Number.isFinite(c.validation.maxRelErr), c.name).toBe(true);
+      expect(c.validation.ok, `${c.name}: ${c.validation.maxRelErr}`).toBe(true);
+    }
+    expect(json.ok).toBe(true);
+
+    expect(json.steps.map((s) => s.name)).toEqual(['resnet18.train', 'resnet18.infer']);
+    for (const s of json.steps) {
+      expect('median_ms' in s).toBe(true);
+      if (s.available) {
+        expect(s.median_ms).toBeGreaterThan(0);
+        expect(s.dispatches_per_step).toBeGreaterThan(0);
+        expect(s.peak_pool_bytes).toBeGreaterThan(0);
+      } else {
+        expect(s.note).toMatch(/not available/);
+        expect(s.median_ms).toBeNull();
+      }
+    }
+
+    const text = formatReport(json);
+    for (const c of json.cases) expect(text).toContain(c.op);
+    expect(text).toContain('ceilings');
+    expect(resultFileName(json)).toMatch(/_r32b2_quick\.json$/);
+  });
+
+  it('declares every case with explicit FLOPs and bytes at the given batch', () => {
+    const cases = kernelCases(resnet18Shapes(64, 3));
+    expect(cases.length).toBeGreaterThan(10);
+    for (const c of cases) {
+      expect(c.flops, c.name).toBeGreaterThan(0);
+      expect(c.bytes, c.name).toBeGreaterThan(0);
+      if (c.op !== 'optim.adadelta') expect(c.shape, c.name).toMatch(/\[3,/);
+    }
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+  });
+
+  it('reports a failed check when the kernel disagrees with its reference', async () => {
+    // relu on the GPU against a deliberately wrong reference (identity): validation must fail.
+    const shape = [2, 8, 4, 4];
+    const wrong = defineCase({
+      op: 'test.relu_vs_identity',
+      layer: 'none',
+      shape: 'x[2,8,4,4]',
+      count: 1,
+      flops: 256,
+      bytes: 2048,
+      referenceMacs: 256,
+      tolerance: 1e-6,
+      inputs: (rng) => ({ x: randomTensor(rng, shape) }),
+      run: (g, t): Tensor[] => [relu(g, t.x)],
+      outputs: ['y'],
+      reference: (h) => [Float64Array.from(h.x.data)],
+    });
+    const r = await benchKernelCase(gpu(), wrong, { warmup: 0, repeats: 1, validateMacs: 1e9, batch: 2, method: 'wall-sync' }, null);
+    expect(r.validation.ok).toBe(false);
+    expect(r.validation.maxRelErr).toBeGreaterThan(0.1);
+    expect(r.pct_flops).toBeNull();
+  });
+});
