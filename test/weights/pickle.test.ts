@@ -137,6 +137,8 @@ describe('crafted torch archives', () => {
       /tensor \[3, 3\] at offset 0 with strides \[3, 1\] reads past its storage of 4 elements/],
     ['offset past the storage', [{ name: 'w', key: '0', numel: 4, offset: 3, shape: [2], stride: [1] }], [['0', f32([1, 2, 3, 4])]],
       /reads past its storage of 4 elements/],
+    ['a stride-0 view too large to materialize', [{ name: 'w', key: '0', numel: 1, shape: [65536, 65536], stride: [0, 0] }], [['0', f32([1])]],
+      /tensor \[65536, 65536\] would need 17179869184 bytes \(limit 2147483648\)/],
     ['storage entry missing', [{ name: 'w', key: '0', numel: 2, shape: [2], stride: [1] }], [],
       /storage 0 has no m\/data\/0 entry/],
     ['storage shorter than declared', [{ name: 'w', key: '0', numel: 4, shape: [2], stride: [1] }], [['0', f32([1, 2])]],

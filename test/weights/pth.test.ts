@@ -7,7 +7,7 @@ import { loadWeightsFile } from '../../src/nn/weights/node.js';
 import { PickleSecurityError } from '../../src/nn/weights/pickle.js';
 import { readPth } from '../../src/nn/weights/pth.js';
 import { toFloat32 } from '../../src/nn/weights/state-dict.js';
-import { ZipArchive } from '../../src/nn/weights/zip.js';
+import { crc32, ZipArchive } from '../../src/nn/weights/zip.js';
 import { expected, expectedFile, expectTensor, fixture, fixturePath } from './fixtures.js';
 
 const LOADABLE = ['tiny_bn.pth', 'tiny_bn_p4.pth', 'wrapped.pth', 'dtypes_views.pth', 'deflated.pth'];
@@ -56,6 +56,18 @@ describe('.pth fixtures load with exact values and dtypes', () => {
     const deflated = new ZipArchive(fixture('deflated.pth'));
     expect([...stored.entries.values()].every((e) => e.method === 0)).toBe(true);
     expect([...deflated.entries.values()].filter((e) => e.method === 8).length).toBeGreaterThan(0);
+  });
+
+  it('crc32 matches the standard check value at every tail length', () => {
+    // CRC-32/ISO-HDLC check value; prefixes of a 17-byte string exercise every tail of the 8-byte loop.
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    const s = new TextEncoder().encode('The quick brown f');
+    const bytewise = (b: Uint8Array): number => {
+      let c = 0xffffffff;
+      for (const x of b) { c ^= x; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; }
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    for (let n = 0; n <= s.length; n++) expect(crc32(s.subarray(0, n)), `length ${n}`).toBe(bytewise(s.subarray(0, n)));
   });
 
   it('loadWeights and loadWeightsFile detect the format', async () => {

@@ -54,6 +54,9 @@ function intList(v: PyValue, what: string): number[] {
   return items;
 }
 
+/** Largest single tensor materialized (ResNet18's largest is 9.4 MB). */
+export const MAX_TENSOR_BYTES = 2 ** 31;
+
 function rebuildTensor(args: PyValue[]): TensorRef {
   const [storage, offset, size, stride] = args;
   if (!(storage instanceof StorageRef)) fail(`tensor storage is ${describe(storage)}, not a storage`);
@@ -61,6 +64,9 @@ function rebuildTensor(args: PyValue[]): TensorRef {
   const shape = intList(size, 'tensor size');
   const strides = intList(stride, 'tensor stride');
   if (shape.length !== strides.length) fail(`tensor size has ${shape.length} dims but stride has ${strides.length}`);
+  // Stride-0 views can describe far more elements than the file holds; cap what we materialize.
+  const bytes = numel(shape) * DTYPE_BYTES[storage.dtype];
+  if (bytes > MAX_TENSOR_BYTES) fail(`tensor [${shape.join(', ')}] would need ${bytes} bytes (limit ${MAX_TENSOR_BYTES})`);
   if (numel(shape) > 0) {
     let last = offset;
     for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * strides[i];
