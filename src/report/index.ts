@@ -7,4 +7,6 @@ export { renderReport, type EpochRecord, type ReportData, type SamplePrediction,
 export { base64, escapeXml } from './svg.js';
 export * from './predictions.js';
 export { bestEpoch, epochHistory, type EpochLine } from './history.js';
-// Node-only thumbnails live in './thumbnail-node.js' (imports sharp), kept out of this index for the browser.
+export { evaluationSummary, type EvaluationSummary } from './summary.js';
+// Node-only parts (sharp thumbnails, file writing) live in './thumbnail-node.js' and
+// './write-node.js', kept out of this index so the browser bundle stays free of Node modules.

@@ -2,6 +2,7 @@
 // (sklearn's classification_report output_dict and text, confusion_matrix).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { LABELS_15 } from '../../src/data/labels.js';
 import {
   accuracyByGroup,
   classificationReport,
@@ -43,6 +44,11 @@ const fixture = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/repor
 const TOL = 1e-12;
 
 describe('classification report vs scikit-learn ' + fixture.sklearn, () => {
+  it('uses the project\'s 15 labels, Normal at index 10', () => {
+    for (const c of fixture.cases) expect(c.labelNames).toEqual(LABELS_15);
+    expect(LABELS_15[10]).toBe('Normal');
+  });
+
   it('has the cases the fixture script promises', () => {
     expect(fixture.cases.map((c) => c.name)).toEqual([
       'imbalanced_15',
