@@ -95,7 +95,12 @@ export interface CraftedTensor {
 
 /** data.pkl for {name: _rebuild_tensor_v2(storage, offset, shape, stride, False, OrderedDict())}. */
 export function tensorDictPickle(tensors: CraftedTensor[]): Uint8Array {
-  const b: number[] = [...op.proto, ...op.emptyDict, ...op.mark];
+  return new Uint8Array([...op.proto, ...tensorDictOps(tensors), ...op.stop]);
+}
+
+/** The opcodes that push one {name: tensor} dict (no PROTO/STOP), for nesting in wrappers. */
+export function tensorDictOps(tensors: CraftedTensor[]): number[] {
+  const b: number[] = [...op.emptyDict, ...op.mark];
   for (const t of tensors) {
     const [sm, sn] = t.storageType ?? ['torch', 'FloatStorage'];
     b.push(...op.str(t.name), ...op.global('torch._utils', '_rebuild_tensor_v2'), ...op.mark);
@@ -103,8 +108,8 @@ export function tensorDictPickle(tensors: CraftedTensor[]): Uint8Array {
     b.push(...op.int(t.offset ?? 0), ...op.ints(t.shape), ...op.ints(t.stride), ...op.newfalse);
     b.push(...op.global('collections', 'OrderedDict'), ...op.emptyTuple, ...op.reduce, ...op.tuple, ...op.reduce);
   }
-  b.push(...op.setitems, ...op.stop);
-  return new Uint8Array(b);
+  b.push(...op.setitems);
+  return b;
 }
 
 /** A zip of stored entries, as torch.save writes them (no alignment padding needed to read). */

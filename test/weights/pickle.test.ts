@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import {
   PickleError, PickleSecurityError, PyDict, PyGlobal, PyTuple, unpickle, type PyValue,
 } from '../../src/nn/weights/pickle.js';
+import { loadWeights } from '../../src/nn/weights/load.js';
 import { readPth } from '../../src/nn/weights/pth.js';
 import { crc32, ZipArchive } from '../../src/nn/weights/zip.js';
-import { fixture, op, storedZip, tensorDictPickle, type CraftedTensor } from './fixtures.js';
+import { fixture, op, storedZip, tensorDictOps, tensorDictPickle, type CraftedTensor } from './fixtures.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(s.match(/../g)!.map((h) => parseInt(h, 16)));
 const NONE_ALLOWED = { globals: new Map() };
@@ -167,6 +168,44 @@ describe('crafted torch archives', () => {
   it('a TorchScript archive is told apart', async () => {
     await expect(readPth(storedZip([['m/constants.pkl', new Uint8Array([0x80, 2, 0x29, 0x2e])]], crc32)))
       .rejects.toThrow(/TorchScript archive \(torch\.jit\.save\)/);
+  });
+
+  const one = (name: string): CraftedTensor[] => [{ name, key: name, numel: 1, shape: [1], stride: [1] }];
+  const wrapper = (entries: [string, string][]): Uint8Array => storedZip([
+    ['m/data.pkl', new Uint8Array([...op.proto, ...op.emptyDict, ...op.mark,
+      ...entries.flatMap(([k, t]) => [...op.str(k), ...tensorDictOps(one(t))]), ...op.setitems, ...op.stop])],
+    ...entries.map(([, t]): [string, Uint8Array] => [`m/data/${t}`, f32([t.length])]),
+  ], crc32);
+
+  it("a {'model': sd, 'ema': sd} wrapper picks 'model'; an unknown key holding the only state dict is found", async () => {
+    const a = await readPth(wrapper([['ema', 'e'], ['model', 'w']]));
+    expect(a.path).toBe('model');
+    expect([...a.tensors.keys()]).toEqual(['w']);
+    const b = await readPth(wrapper([['my_weights', 'w2']]));
+    expect(b.path).toBe('my_weights');
+    expect(Array.from(b.tensors.get('w2')!.data as Float32Array)).toEqual([2]);
+  });
+
+  it('two state dicts under unknown keys is ambiguous and says so', async () => {
+    await expect(readPth(wrapper([['a', 'x'], ['b', 'y']])))
+      .rejects.toThrow(/no state dict found: the top-level dict \(keys "a", "b"\) is neither a dict of tensors nor holds exactly one/);
+  });
+
+  it('a big-endian byteorder entry is refused; little-endian is accepted', async () => {
+    const pkl = tensorDictPickle(one('w'));
+    const make = (order: string): Uint8Array => storedZip([
+      ['archive/data.pkl', pkl], ['archive/byteorder', new TextEncoder().encode(order)], ['archive/data/w', f32([3])],
+    ], crc32);
+    await expect(readPth(make('big'))).rejects.toThrow(/storages are big-endian; only little-endian checkpoints are supported/);
+    expect(Array.from((await readPth(make('little'))).tensors.get('w')!.data as Float32Array)).toEqual([3]);
+  });
+
+  it("a broken safetensors header gets the safetensors reader's message from loadWeights", async () => {
+    const h = new TextEncoder().encode('xx');
+    const bytes = new Uint8Array(8 + h.length);
+    bytes[0] = h.length;
+    bytes.set(h, 8);
+    await expect(loadWeights(bytes)).rejects.toThrow(/safetensors: header does not start with '\{'/);
   });
 
   it('a dict with no state dict inside names its keys', async () => {

@@ -26,5 +26,10 @@ export async function loadWeights(bytes: Uint8Array): Promise<LoadedWeights> {
   }
   // A bare pickle: the .pth reader throws its explanation of how to re-save it.
   if (bytes[0] === 0x80) await readPth(bytes);
+  // A plausible safetensors header length but a broken header: let the reader say what is wrong.
+  if (bytes.length >= 8) {
+    const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    if (n > 0n && n <= BigInt(bytes.length - 8)) readSafetensors(bytes);
+  }
   throw new Error('weights: unrecognized file format; expected .safetensors or a torch.save (.pth/.pt) checkpoint');
 }
