@@ -1,6 +1,6 @@
 // autocrop: finds each image's crop box from its intensity profiles (see src/reference/autocrop.ts).
 // pixels: packed RGBA8 u32, image n at table[n*8] words, (H, W) row-major
-// table: (N, 8) u32 [pixelOffset, W, H, tmpOffset, profileOffset, 0, 0, 0]
+// table: (N, 8) u32 [pixelOffset, W, H, tmpOffset, profileOffset, outputSlot, 0, 0]
 // profiles: scratch u32, image n uses W + H words at profileOffset
 // boxes: (N, 4) u32 [x, y, width, height]
 // One workgroup per image: profile sums are integers, so the box equals the reference exactly.

@@ -1,13 +1,13 @@
 // resize.horizontal: first pass of the crop-box -> S x S antialiased resize (triangle filter,
 // see src/reference/resample.ts): each box row filtered along x to S samples.
-// pixels: packed RGBA8 u32; table: (N, 8) u32 [pixelOffset, W, H, tmpOffset, profileOffset, ...]
+// pixels: packed RGBA8 u32; table: (N, 8) u32 [pixelOffset, W, H, tmpOffset, profileOffset, outputSlot, 0, 0]
 // boxes: (N, 4) u32 [x, y, width, height]
 // tmp: per image (box height, S) vec4 f32 at tmpOffset (in vec4s), RGB in xyz, in [0, 1]
 
 struct Params {
   count: u32,
   size: u32,
-  first: u32,
+  _unused: u32,
   _pad: u32,
 }
 

@@ -1,12 +1,12 @@
 // resize.vertical: second pass of the antialiased resize: tmp columns filtered along y.
-// table: (N, 8) u32 [pixelOffset, W, H, tmpOffset, ...]; boxes: (N, 4) u32 [x, y, width, height]
+// table: (N, 8) u32 [pixelOffset, W, H, tmpOffset, profileOffset, outputSlot, 0, 0]; boxes: (N, 4) u32 [x, y, width, height]
 // tmp: per image (box height, S) vec4 f32 at tmpOffset (in vec4s)
-// out: (Nout, 3, S, S) f32 in [0, 1]; image n goes to batch index first + n
+// out: (Nout, 3, S, S) f32 in [0, 1]; image n goes to batch index table[n*8 + 5]
 
 struct Params {
   count: u32,
   size: u32,
-  first: u32,
+  _unused: u32,
   _pad: u32,
 }
 
@@ -58,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   let v = acc / sum;
   let plane = s * s;
-  let o = (params.first + n) * 3u * plane + idx;
+  let o = table[n * 8u + 5u] * 3u * plane + idx;
   out[o] = v.x;
   out[o + plane] = v.y;
   out[o + 2u * plane] = v.z;

@@ -12,10 +12,12 @@ const MODES = { seed: 0, bbox: 1, none: 2 } as const;
 /** A batch of images uploaded as packed RGBA8 words with their offsets (see shaders/autocrop.wgsl). */
 export interface PackedImages {
   count: number;
+  /** Output batch index of each image. */
+  slots: number[];
   widths: number[];
   heights: number[];
   pixels: Tensor;
-  /** (N, 8) u32: pixel offset, W, H, resize scratch offset (vec4s, for size `tmpSize`), profile offset. */
+  /** (N, 8) u32: pixel offset, W, H, resize scratch offset (vec4s, for size `tmpSize`), profile offset, output slot. */
   table: Tensor;
   /** Resize scratch: vec4 count needed for `tmpSize`. */
   tmpVec4s: number;
@@ -35,8 +37,12 @@ export function packedBytes(images: readonly { width: number; height: number }[]
   return { pixels, tmp };
 }
 
-/** Uploads images (packed RGBA8, one word per pixel). `size` is the resize target the scratch is laid out for. */
-export function packImages(gpu: Gpu, images: readonly RgbaImage[], size: number): PackedImages {
+/**
+ * Uploads images (packed RGBA8, one word per pixel). `size` is the resize target the scratch is
+ * laid out for; `slots[n]` is the batch index resize writes image n to (default n).
+ */
+export function packImages(gpu: Gpu, images: readonly RgbaImage[], size: number, slots?: readonly number[]): PackedImages {
+  if (slots && slots.length !== images.length) throw new RangeError(`packImages: ${slots.length} slots for ${images.length} images`);
   if (images.length === 0) throw new RangeError('packImages: no images');
   const { pixels: pixelBytes, tmp } = packedBytes(images, size);
   const limit = gpu.limits.maxBindingBytes;
@@ -51,7 +57,7 @@ export function packImages(gpu: Gpu, images: readonly RgbaImage[], size: number)
   let prof = 0;
   images.forEach((im, n) => {
     if (im.rgba.length !== im.width * im.height * 4) throw new RangeError(`packImages: image ${n} has ${im.rgba.length} bytes for ${im.width}x${im.height} RGBA`);
-    table.set([pix, im.width, im.height, tmpOff, prof], n * 8);
+    table.set([pix, im.width, im.height, tmpOff, prof, slots ? slots[n]! : n], n * 8);
     bytes.set(im.rgba, pix * 4);
     pix += im.width * im.height;
     tmpOff += im.height * size;
@@ -62,6 +68,7 @@ export function packImages(gpu: Gpu, images: readonly RgbaImage[], size: number)
   const tableT = Tensor.fromArray(gpu, table, [images.length, 8], 'u32');
   return {
     count: images.length,
+    slots: slots ? [...slots] : images.map((_, i) => i),
     widths: images.map((i) => i.width),
     heights: images.map((i) => i.height),
     pixels,

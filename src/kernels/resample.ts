@@ -20,16 +20,18 @@ function checkGrid(gpu: Gpu, op: string, x: number, y: number): void {
 
 /**
  * Records the antialiased resize of each image's box to S x S into `out` (N_out, 3, S, S) at
- * batch index first + n (so a batch split by binding size fills one tensor).
+ * batch index images.slots[n] (so a batch split by binding size, or cached and fresh images
+ * packed apart, fill one tensor in order).
  */
-export function resizeInto(gpu: Gpu, images: PackedImages, boxes: Tensor, out: Tensor, first = 0): void {
+export function resizeInto(gpu: Gpu, images: PackedImages, boxes: Tensor, out: Tensor): void {
   const s = images.tmpSize;
   if (boxes.shape.length !== 2 || boxes.shape[0] !== images.count || boxes.shape[1] !== 4) throw new RangeError(`resize: boxes ${JSON.stringify(boxes.shape)} for ${images.count} images`);
-  if (out.shape.length !== 4 || out.shape[1] !== 3 || out.shape[2] !== s || out.shape[3] !== s || out.shape[0]! < first + images.count) {
-    throw new RangeError(`resize: output [${out.shape.join(', ')}] cannot hold images ${first}..${first + images.count - 1} at ${s}x${s}`);
+  const maxSlot = Math.max(...images.slots);
+  if (out.shape.length !== 4 || out.shape[1] !== 3 || out.shape[2] !== s || out.shape[3] !== s || out.shape[0]! <= maxSlot) {
+    throw new RangeError(`resize: output [${out.shape.join(', ')}] cannot hold batch slot ${maxSlot} at ${s}x${s}`);
   }
   const tmp = Tensor.empty(gpu, [Math.max(1, images.tmpVec4s * 4)], 'f32', 'resize.tmp');
-  const uniforms = new Uint32Array([images.count, s, first, 0]);
+  const uniforms = new Uint32Array([images.count, s, 0, 0]);
   const tb = images.table.binding;
   const maxH = Math.max(...images.heights);
   const gx = Math.ceil((maxH * s) / 64);
@@ -42,7 +44,7 @@ export function resizeInto(gpu: Gpu, images: PackedImages, boxes: Tensor, out: T
 export function resize(gpu: Gpu, images: PackedImages, boxes: Tensor): Tensor {
   const s = images.tmpSize;
   const out = Tensor.empty(gpu, [images.count, 3, s, s], 'f32', 'resize.out');
-  resizeInto(gpu, images, boxes, out, 0);
+  resizeInto(gpu, images, boxes, out);
   return out;
 }
 
