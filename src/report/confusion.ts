@@ -7,8 +7,8 @@ export interface ConfusionSvgOptions {
   title?: string;
   /** Cell side in px (default 36). */
   cell?: number;
-  /** Label index drawn with emphasis on both axes, e.g. Normal. */
-  highlight?: number;
+  /** Label indices drawn with emphasis on both axes: the Normal label(s). */
+  highlight?: number | readonly number[];
 }
 
 const WHITE = '#ffffff';
@@ -21,8 +21,10 @@ export function confusionSvg(matrix: readonly (readonly number[])[], names: read
   if (matrix.length !== n || matrix.some((r) => r.length !== n)) {
     throw new RangeError(`confusionSvg: matrix must be ${n}x${n} for ${n} names`);
   }
-  const cell = options.cell ?? 36;
-  const fs = 12;
+  // Smaller cells and type for the 44-folder scheme so the matrix stays on a page.
+  const cell = options.cell ?? (n > 20 ? 24 : 36);
+  const fs = n > 20 ? 10 : 12;
+  const hl = new Set(options.highlight === undefined ? [] : typeof options.highlight === 'number' ? [options.highlight] : options.highlight);
   const nameW = Math.ceil(Math.max(...names.map((s) => textWidth(s, fs)), 20));
   const titleH = options.title ? 30 : 0;
   const left = nameW + 40; // names + "True label" axis title
@@ -43,8 +45,7 @@ export function confusionSvg(matrix: readonly (readonly number[])[], names: read
 
   for (let r = 0; r < n; r++) {
     const y = top + r * cell;
-    const hl = r === options.highlight;
-    parts.push(`<text x="${left - 6}" y="${num(y + cell / 2 + 4)}" text-anchor="end" fill="#1b2430"${hl ? ' font-weight="700"' : ''}>${escapeXml(names[r]!)}</text>`);
+    parts.push(`<text x="${left - 6}" y="${num(y + cell / 2 + fs / 3)}" text-anchor="end" fill="#1b2430"${hl.has(r) ? ' font-weight="700"' : ''}>${escapeXml(names[r]!)}</text>`);
     for (let c = 0; c < n; c++) {
       const x = left + c * cell;
       const count = matrix[r]![c]!;
@@ -55,21 +56,21 @@ export function confusionSvg(matrix: readonly (readonly number[])[], names: read
       parts.push(`<g><title>${escapeXml(tip)}</title><rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${fill}" stroke="#e1e6ed" stroke-width="1"/>`);
       if (count > 0) {
         const ink = luminance(fill) < 0.4 ? '#ffffff' : '#1b2430';
-        parts.push(`<text x="${num(x + cell / 2)}" y="${num(y + cell / 2 + 4)}" text-anchor="middle" fill="${ink}"${r === c ? ' font-weight="600"' : ''}>${count}</text>`);
+        parts.push(`<text x="${num(x + cell / 2)}" y="${num(y + cell / 2 + fs / 3)}" text-anchor="middle" fill="${ink}"${r === c ? ' font-weight="600"' : ''}>${count}</text>`);
       }
       parts.push('</g>');
     }
   }
   parts.push(`<rect x="${left}" y="${top}" width="${grid}" height="${grid}" fill="none" stroke="#9aa5b4" stroke-width="1"/>`);
-  if (options.highlight !== undefined && options.highlight >= 0 && options.highlight < n) {
-    const h = options.highlight;
+  for (const h of hl) {
+    if (h < 0 || h >= n) continue;
     // Outline the Normal column: tumours predicted Normal are the costly errors.
     parts.push(`<rect x="${left + h * cell}" y="${top}" width="${cell}" height="${grid}" fill="none" stroke="#7a1f14" stroke-width="2" stroke-dasharray="4 3"/>`);
   }
   for (let c = 0; c < n; c++) {
     const x = left + c * cell + cell / 2;
     const y = top + grid + 10;
-    parts.push(`<text transform="translate(${num(x + 4)} ${num(y)}) rotate(-45)" text-anchor="end" fill="#1b2430"${c === options.highlight ? ' font-weight="700"' : ''}>${escapeXml(names[c]!)}</text>`);
+    parts.push(`<text transform="translate(${num(x + 4)} ${num(y)}) rotate(-45)" text-anchor="end" fill="#1b2430"${hl.has(c) ? ' font-weight="700"' : ''}>${escapeXml(names[c]!)}</text>`);
   }
 
   // Legend: share of the true label's row.

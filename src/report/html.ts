@@ -3,7 +3,7 @@
 // browser page can produce the same report as the CLI.
 import { lineChartSvg, type Series } from './charts.js';
 import { confusionSvg } from './confusion.js';
-import { accuracyByGroup, classificationReport, confusionMatrix, formatClassificationReport, type LabelScores } from './metrics.js';
+import { accuracyByGroup, classificationReport, confusionMatrix, formatClassificationReport, isTumourPredictedNormal, normalSet, type LabelScores } from './metrics.js';
 import { base64, escapeXml } from './svg.js';
 
 export interface Thumbnail {
@@ -60,8 +60,8 @@ export interface ReportData {
   };
   /** Label names by label index. */
   labelNames: readonly string[];
-  /** Index of the Normal label: tumours predicted as this are listed first. */
-  normalLabel: number;
+  /** Index of the Normal label (or both Normal folders in the 44-label scheme): tumours predicted Normal are listed first. */
+  normalLabel: number | readonly number[];
   predictions: readonly SamplePrediction[];
   history: readonly EpochRecord[];
   /** Most misclassified images shown in the gallery (tumour-to-Normal ones are always shown). Default 120. */
@@ -193,7 +193,8 @@ export function renderReport(data: ReportData): string {
   if (preds.length === 0) throw new RangeError('renderReport: no predictions to report');
   const yTrue = preds.map((p) => p.trueLabel);
   const yPred = preds.map((p) => p.predictedLabel);
-  const normalName = names[data.normalLabel] ?? 'Normal';
+  const normal = normalSet(data.normalLabel);
+  const normalName = normal.size === 1 ? (names[[...normal][0]!] ?? 'Normal') : 'Normal';
 
   // The table covers the labels present (sklearn's default); the matrix always shows all labels.
   const report = classificationReport(yTrue, yPred, names);
@@ -204,8 +205,8 @@ export function renderReport(data: ReportData): string {
   const bySeq = hasSeq ? accuracyByGroup(yTrue, yPred, preds.map((p) => p.sequence ?? 'unknown'), seqOrder) : [];
 
   const wrong = preds.filter((p) => p.trueLabel !== p.predictedLabel);
-  const missed = wrong.filter((p) => p.trueLabel !== data.normalLabel && p.predictedLabel === data.normalLabel);
-  const otherWrong = wrong.filter((p) => !(p.trueLabel !== data.normalLabel && p.predictedLabel === data.normalLabel));
+  const missed = wrong.filter((p) => isTumourPredictedNormal(p.trueLabel, p.predictedLabel, normal));
+  const otherWrong = wrong.filter((p) => !isTumourPredictedNormal(p.trueLabel, p.predictedLabel, normal));
   // Most confident mistakes first: they are the ones worth looking at.
   const byConfidence = (a: SamplePrediction, b: SamplePrediction) => b.probability - a.probability;
   missed.sort(byConfidence);
@@ -313,7 +314,7 @@ ${seqTable}
 </section>
 
 <section id="confusion"><h2>Confusion matrix</h2>
-<p class="note">Rows are true labels, columns predictions; shading is each cell's share of its row. The dashed column is ${escapeXml(normalName)}.</p>
+<p class="note">Rows are true labels, columns predictions; shading is each cell's share of its row. The dashed column${normal.size > 1 ? 's are' : ' is'} ${escapeXml(normalName)}.</p>
 <div class="svgbox">${confusionSvg(matrix, names, { highlight: data.normalLabel })}</div>
 </section>
 

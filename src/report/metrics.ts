@@ -254,10 +254,21 @@ export function accuracyByGroup(yTrue: Labels, yPred: Labels, groups: readonly s
   return [...counts].map(([group, c]) => ({ group, ...c, accuracy: c.total ? c.correct / c.total : 0 }));
 }
 
-/** Indices of samples whose true label is a tumour (not `normalLabel`) but were predicted Normal. */
-export function tumourPredictedNormal(yTrue: Labels, yPred: Labels, normalLabel: number): number[] {
+/** The Normal label(s) as a set: one in the 15-label scheme, two ("_NORMAL T1", "_NORMAL T2") in the 44-folder one. */
+export function normalSet(normal: number | readonly number[]): Set<number> {
+  return new Set(typeof normal === 'number' ? [normal] : normal);
+}
+
+/** True when a tumour image (true label not Normal) was predicted as a Normal label. */
+export function isTumourPredictedNormal(trueLabel: number, predictedLabel: number, normal: ReadonlySet<number>): boolean {
+  return !normal.has(trueLabel) && normal.has(predictedLabel);
+}
+
+/** Indices of samples whose true label is a tumour but were predicted Normal. */
+export function tumourPredictedNormal(yTrue: Labels, yPred: Labels, normal: number | readonly number[]): number[] {
   checkPair(yTrue, yPred);
+  const set = normalSet(normal);
   const out: number[] = [];
-  for (let i = 0; i < yTrue.length; i++) if (yTrue[i] !== normalLabel && yPred[i] === normalLabel) out.push(i);
+  for (let i = 0; i < yTrue.length; i++) if (isTumourPredictedNormal(yTrue[i]!, yPred[i]!, set)) out.push(i);
   return out;
 }

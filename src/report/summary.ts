@@ -1,6 +1,6 @@
 // evaluation.json: the machine-readable twin of report.html (what scripts and CI compare).
 import type { ReportData } from './html.js';
-import { accuracyByGroup, classificationReport, confusionMatrix, formatClassificationReport, reportToDict, type GroupAccuracy } from './metrics.js';
+import { accuracyByGroup, classificationReport, confusionMatrix, formatClassificationReport, isTumourPredictedNormal, normalSet, reportToDict, type GroupAccuracy } from './metrics.js';
 
 export interface EvaluationSummary {
   evaluatedOn: string;
@@ -27,6 +27,7 @@ export function evaluationSummary(data: ReportData): EvaluationSummary {
   const yPred = preds.map((p) => p.predictedLabel);
   const report = classificationReport(yTrue, yPred, data.labelNames);
   const hasSeq = preds.some((p) => p.sequence !== undefined);
+  const normal = normalSet(data.normalLabel);
   return {
     evaluatedOn: data.run.evaluatedOn,
     images: preds.length,
@@ -39,7 +40,7 @@ export function evaluationSummary(data: ReportData): EvaluationSummary {
     confusion: confusionMatrix(yTrue, yPred, data.labelNames.length),
     bySequence: hasSeq ? accuracyByGroup(yTrue, yPred, preds.map((p) => p.sequence ?? 'unknown'), data.sequences ?? ['T1', 'T1C+', 'T2']) : [],
     tumourPredictedNormal: preds
-      .filter((p) => p.trueLabel !== data.normalLabel && p.predictedLabel === data.normalLabel)
+      .filter((p) => isTumourPredictedNormal(p.trueLabel, p.predictedLabel, normal))
       .sort((a, b) => b.probability - a.probability)
       .map((p) => ({ file: p.file, trueLabel: data.labelNames[p.trueLabel] ?? String(p.trueLabel), probability: p.probability })),
   };

@@ -217,6 +217,25 @@ describe('report.html', () => {
     expect(out).toContain('a &lt; b &amp; c');
   });
 
+  it('handles the 44-folder scheme with two Normal labels', () => {
+    const names = LABELS.flatMap((t) => (t === 'Normal' ? ['_NORMAL T1', '_NORMAL T2'] : [`${t} T1`, `${t} T1C+`, `${t} T2`])).sort();
+    expect(names).toHaveLength(44);
+    const normal = [names.indexOf('_NORMAL T1'), names.indexOf('_NORMAL T2')];
+    const r = rng(3);
+    const predictions: SamplePrediction[] = Array.from({ length: 300 }, (_, i) => {
+      const t = Math.floor(r() * 44);
+      const p = r() < 0.6 ? t : r() < 0.5 ? normal[i % 2]! : Math.floor(r() * 44);
+      return { file: `${i}.jpg`, trueLabel: t, predictedLabel: p, probability: r() };
+    });
+    const out = renderReport({ ...data, labelNames: names, normalLabel: normal, predictions });
+    expect(markupErrors(out, 'html')).toEqual([]);
+    const missed = predictions.filter((p) => !normal.includes(p.trueLabel) && normal.includes(p.predictedLabel)).length;
+    expect(missed).toBeGreaterThan(0);
+    expect(out).toContain(`Tumours predicted Normal <span class="count">(${missed})</span>`);
+    expect(out).toContain('The dashed columns are Normal.');
+    expect(out.match(/stroke-dasharray="4 3"/g)).toHaveLength(2);
+  });
+
   it('refuses an empty evaluation', () => {
     expect(() => renderReport({ ...data, predictions: [] })).toThrow(/no predictions/);
   });

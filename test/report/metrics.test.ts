@@ -149,6 +149,8 @@ describe('helpers', () => {
 
   it('tumourPredictedNormal lists tumours called Normal, not Normal called Normal', () => {
     expect(tumourPredictedNormal(yTrue, yPred, 2)).toEqual([1, 3, 7]);
+    // Two Normal labels (the 44-folder scheme): Normal-as-other-Normal is not a miss.
+    expect(tumourPredictedNormal([0, 1, 2, 3, 0], [2, 2, 3, 2, 3], [2, 3])).toEqual([0, 1, 4]);
   });
 
   it('rejects mismatched lengths and bad labels', () => {
