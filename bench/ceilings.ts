@@ -1,11 +1,13 @@
 // This adapter's ceilings, measured in the same run as the cases they scale:
 // bandwidth = a large buffer-to-buffer copy (read + write bytes / time);
-// arithmetic = the best of a few matmul variants (2*M*N*K / time), each checked on sampled entries.
+// arithmetic = the best of a few matmul variants (2*M*N*K / time): three probes of the lab's own and
+// the engine's two matmul variants, each checked on sampled entries.
 import { Rng } from '../src/reference/random.js';
 import type { Kernel } from '../src/gpu/kernel.js';
 import type { Gpu } from '../src/gpu/runtime.js';
 import { Tensor } from '../src/gpu/tensor.js';
 import { fill } from '../src/kernels/fill.js';
+import { gemm } from '../src/kernels/matmul.js';
 import { median, relError, timeRuns, type TimingMethod } from './harness.js';
 import mmNaive from './shaders/ceiling.mm_naive.wgsl';
 import mmRegs from './shaders/ceiling.mm_regs.wgsl';
@@ -67,24 +69,44 @@ async function measureCopy(gpu: Gpu, bytes: number, repeats: number): Promise<Ce
 
 async function measureMatmuls(gpu: Gpu, size: number, repeats: number, method: TimingMethod): Promise<CeilingResult['matmul']> {
   const rng = new Rng(1234);
-  const a = rng.array(size * size);
-  const b = rng.array(size * size);
+  const a = rng.array(size * size).map(Math.fround);
+  const b = rng.array(size * size).map(Math.fround);
   const ta = Tensor.fromArray(gpu, a, [size, size]);
   const tb = Tensor.fromArray(gpu, b, [size, size]);
   const tc = Tensor.empty(gpu, [size, size]);
   const out: CeilingResult['matmul'] = [];
   try {
-    for (const v of MATMUL_VARIANTS) {
-      const record = (): void =>
-        gpu.dispatch(v.kernel, {
-          uniforms: new Uint32Array([size, size, size, 0]),
-          buffers: [ta.binding, tb.binding, tc.binding],
-          workgroups: v.workgroups(size, size),
-        });
+    // The lab's own probes write into tc; the engine's matmul variants return a pooled tensor.
+    const probes: { name: string; run: () => Tensor | null }[] = [
+      ...MATMUL_VARIANTS.map((v) => ({
+        name: v.kernel.name,
+        run: (): null => {
+          gpu.dispatch(v.kernel, {
+            uniforms: new Uint32Array([size, size, size, 0]),
+            buffers: [ta.binding, tb.binding, tc.binding],
+            workgroups: v.workgroups(size, size),
+          });
+          return null;
+        },
+      })),
+      ...(['regs', 'tiled'] as const).map((variant) => ({
+        name: `matmul.${variant} (engine)`,
+        run: (): Tensor => gemm(gpu, ta, tb, { variant }),
+      })),
+    ];
+    for (const v of probes) {
+      const record = (): void => v.run()?.release();
       // Validation on 64 sampled entries (a full float64 product would dominate the run).
       fill(gpu, tc.buffer, NaN);
-      record();
-      const c = await tc.toFloat32();
+      gpu.poisonOnAcquire = true;
+      let produced: Tensor | null;
+      try {
+        produced = v.run();
+      } finally {
+        gpu.poisonOnAcquire = false;
+      }
+      const c = await (produced ?? tc).toFloat32();
+      produced?.release();
       const got: number[] = [];
       const want: number[] = [];
       for (let s = 0; s < 64; s++) {
@@ -101,7 +123,7 @@ async function measureMatmuls(gpu: Gpu, size: number, repeats: number, method: T
       const timing = await timeRuns(gpu, record, { warmup: 1, repeats, method });
       const flops = 2 * size * size * size;
       out.push({
-        variant: v.kernel.name,
+        variant: v.name,
         size,
         median_ms: timing.median_ms,
         gflops: flops / (timing.median_ms * 1e6),
