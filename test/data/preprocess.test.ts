@@ -9,6 +9,18 @@ import { Rng, testSeed } from '../../src/reference/random.js';
 import { firstNonFinite, relError } from '../helpers/compare.js';
 import { useGpu } from '../helpers/gpu.js';
 import { headImage, randomImage } from './images.js';
+import { renderSlice } from '../../src/data/synth.js';
+
+/** A generated slice as RGBA (what decoding its JPEG would give, minus the JPEG loss). */
+function generated(type: string, seq: 'T1' | 'T1C+' | 'T2', seed: number): RgbaImage {
+  const s = renderSlice(type, seq, new Rng(seed));
+  const rgba = new Uint8Array(s.width * s.height * 4);
+  s.gray.forEach((v, i) => {
+    const b = Math.round(v * 255);
+    rgba.set([b, b, b, 255], i * 4);
+  });
+  return { width: s.width, height: s.height, rgba };
+}
 
 const gpu = useGpu({ poison: true });
 
@@ -40,6 +52,14 @@ describe('autocrop', () => {
     const ref = images.map((im) => autocropBox(im, DEFAULT_AUTOCROP));
     expect(await gpuBoxes(images, 'seed'), `seed ${seed}`).toEqual(ref);
     expect(ref[5]).toEqual({ x: 0, y: 0, width: 31, height: 17 });
+  });
+
+  it('seed and bbox modes equal the reference on generated slices (black frames, borders, off-centre heads)', async () => {
+    const seed = testSeed();
+    const types = ['Normal', 'Meningioma', 'Glioblastoma', 'Schwannoma', 'Papiloma'];
+    const images = types.map((t, i) => generated(t, (['T1', 'T1C+', 'T2'] as const)[i % 3]!, seed + i));
+    expect(await gpuBoxes(images, 'seed'), `seed ${seed}`).toEqual(images.map((im) => autocropBox(im, DEFAULT_AUTOCROP)));
+    expect(await gpuBoxes(images, 'bbox'), `seed ${seed}`).toEqual(images.map((im) => autocropBox(im, { ...DEFAULT_AUTOCROP, mode: 'bbox' })));
   });
 
   it('bbox and none modes equal the reference; batch of 1', async () => {
@@ -89,6 +109,25 @@ describe('resize', () => {
       // The spec allows 1/255; f32 sums of at most ~40 taps of [0, 1] values stay near 1e-6.
       expect(maxAbs, `seed ${seed} image ${n}`).toBeLessThan(1e-4);
     }
+    out.release();
+    b.release();
+    packed.release();
+  });
+
+  it('writes each image to its output slot (batches packed in parts fill one tensor in order)', async () => {
+    const g = gpu();
+    const rng = new Rng(5);
+    const S = 8;
+    const images = [randomImage(20, 15, rng), randomImage(9, 30, rng), randomImage(12, 12, rng)];
+    const boxes = images.map((im) => ({ x: 0, y: 0, width: im.width, height: im.height }));
+    const packed = packImages(g, images, S, [2, 0, 1]);
+    const b = uploadBoxes(g, boxes);
+    const out = resize(g, packed, b);
+    const got = await out.toArray();
+    const plane = 3 * S * S;
+    [2, 0, 1].forEach((slot, n) => {
+      expect(relError(got.subarray(slot * plane, (slot + 1) * plane), resizeReference(images[n]!, boxes[n]!, S))).toBeLessThan(1e-5);
+    });
     out.release();
     b.release();
     packed.release();
