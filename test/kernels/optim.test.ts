@@ -1,5 +1,7 @@
 // Fused optimiser updates (shaders/{adadelta,sgd,adamw}.wgsl) against the float64 references.
 // Arena tensors: (n) f32 flat, n a multiple of 64; mask: (n/64) u32, 0 = frozen block.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/gpu/tensor.js';
 import { adadeltaUpdate, adamwUpdate, OPTIM_BLOCK, sgdUpdate, type ArenaBuffers } from '../../src/kernels/optim.js';
@@ -171,4 +173,37 @@ describe('optimiser wrappers refuse bad arenas', () => {
     const a = { params: zeros(128), grads: zeros(64), mask: Tensor.fromArray(g, [1, 1], [2], 'u32') };
     expect(() => adadeltaUpdate(g, a, { squareAvg: zeros(128), accDelta: zeros(128) }, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0 })).toThrow(/adadelta: arena tensors differ in size/);
   });
+});
+
+// The float64 references against torch.optim's own float64 updates (three steps, one 96-vector;
+// test/fixtures/parity/optim.json from scripts/fixtures/make_parity_fixtures.py).
+describe('float64 references reproduce torch.optim 1.13', () => {
+  interface TorchCase {
+    kind: 'adadelta' | 'sgd' | 'adamw';
+    defaults: Record<string, number | boolean | number[]>;
+    steps: number[][];
+  }
+  const fixture = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'parity', 'optim.json'), 'utf8')) as { p0: number[]; grads: number[][]; cases: TorchCase[] };
+  for (const c of fixture.cases) {
+    const d = c.defaults;
+    it(`${c.kind} ${JSON.stringify(d)}`, () => {
+      const n = fixture.p0.length;
+      const p = Float64Array.from(fixture.p0);
+      const s1 = new Float64Array(n);
+      const s2 = new Float64Array(n);
+      fixture.grads.forEach((g, k) => {
+        if (c.kind === 'adadelta') {
+          adadeltaReference(p, g, s1, s2, { lr: d.lr as number, rho: d.rho as number, eps: d.eps as number, weightDecay: d.weight_decay as number });
+        } else if (c.kind === 'sgd') {
+          const o = { lr: d.lr as number, momentum: d.momentum as number, dampening: d.dampening as number, weightDecay: d.weight_decay as number, nesterov: d.nesterov as boolean };
+          sgdReference(p, g, o.momentum ? s1 : null, o, k === 0);
+        } else {
+          const [beta1, beta2] = d.betas as number[];
+          adamwReference(p, g, s1, s2, { lr: d.lr as number, beta1: beta1!, beta2: beta2!, eps: d.eps as number, weightDecay: d.weight_decay as number }, k + 1);
+        }
+        // Same formulas in float64, possibly in another association order: a few ulps.
+        expect(relError(p, c.steps[k]!), `step ${k + 1}`).toBeLessThan(1e-13);
+      });
+    });
+  }
 });
