@@ -3,7 +3,7 @@
 //
 // runs/<timestamp>/
 //   config.json        the resolved options of the run (written once at start)
-//   split.json         which files went to train / val / test, and the seed
+//   split.json         the split manifest (format and helpers: src/data/split.ts)
 //   metrics.jsonl      one JSON object per line per event (epoch results, evaluations)
 //   last.safetensors   weights after the latest finished epoch (resume point)
 //   best.safetensors   weights of the best epoch by validation macro-F1
@@ -156,28 +156,6 @@ export function readJsonl<T>(path: string): T[] {
     }
   }
   return out;
-}
-
-/** split.json: the file lists of each subset, relative to the dataset root, and how they were drawn. */
-export interface SplitRecord {
-  dataRoot: string;
-  seed: number;
-  /** Fractions used to draw the split, e.g. { val: 0.15, test: 0.15 }. */
-  fractions: Record<string, number>;
-  /** Subset name ("train", "val", "test") -> file paths relative to dataRoot. */
-  sets: Record<string, string[]>;
-}
-
-export function writeSplit(paths: RunPaths, split: SplitRecord): void {
-  writeJsonAtomic(paths.split, split);
-}
-
-export function readSplit(paths: RunPaths): SplitRecord {
-  const s = readJson<SplitRecord>(paths.split);
-  if (typeof s !== 'object' || s === null || typeof s.sets !== 'object' || typeof s.seed !== 'number') {
-    throw new Error(`${paths.split} does not look like a split file (needs "seed" and "sets")`);
-  }
-  return s;
 }
 
 /** What the stop handler needs from `process`: injectable so tests need not send real signals. */

@@ -8,13 +8,11 @@ import {
   installStopHandler,
   readJson,
   readJsonl,
-  readSplit,
   resumeHint,
   runPaths,
   timestampName,
   writeFileAtomic,
   writeJsonAtomic,
-  writeSplit,
   type SignalSource,
 } from '../../src/cli/runfolder.js';
 
@@ -86,15 +84,6 @@ describe('run folder', () => {
     expect(readJsonl(p)).toHaveLength(2);
     writeFileSync(p, '{"a":1}\nnot json\n{"a":2}\n');
     expect(() => readJsonl(p)).toThrow(/metrics.jsonl:2/);
-  });
-
-  it('split.json round trip and validation', () => {
-    const paths = runPaths(dir);
-    const split = { dataRoot: '/data/mri', seed: 42, fractions: { val: 0.15, test: 0.15 }, sets: { train: ['a/1.jpg'], val: ['b/2.jpg'], test: [] } };
-    writeSplit(paths, split);
-    expect(readSplit(paths)).toEqual(split);
-    writeJsonAtomic(paths.split, { seed: 1 });
-    expect(() => readSplit(paths)).toThrow(/split file/);
   });
 
   it('first Ctrl-C requests a stop, the second exits with 130', () => {
