@@ -8,7 +8,7 @@ import { Rng } from '../src/reference/random.js';
 
 const out = process.argv[2] ?? 'docs/images/synthetic-grid.png';
 const seed = Number(process.argv[3] ?? 1);
-const TILE = 150;
+const TILE = 128;
 const COLS = 8;
 const LABEL = 16;
 
@@ -31,6 +31,6 @@ for (const [i, folder] of REAL_FOLDERS.entries()) {
 const rows = Math.ceil(REAL_FOLDERS.length / COLS);
 await sharp({ create: { width: COLS * TILE, height: rows * (TILE + LABEL), channels: 3, background: { r: 20, g: 20, b: 30 } } })
   .composite(tiles)
-  .png({ compressionLevel: 9, palette: true, colours: 64 })
+  .png({ compressionLevel: 9, palette: true, colours: 48 })
   .toFile(out);
 console.log(`wrote ${out}`);

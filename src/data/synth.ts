@@ -484,30 +484,31 @@ function supratentorial(bu: number, bv: number, rho: number, th: number, seq: Se
 }
 
 function posteriorFossa(bu: number, bv: number, rho: number, seq: Sequence, noise: Noise, vs: number): number {
-  // Orbits at the front: vitreous (fluid) in orbital fat.
-  const eye = Math.min(ellipseD(bu, bv, -0.36, -0.86, 0.16, 0.13), ellipseD(bu, bv, 0.36, -0.86, 0.16, 0.13));
-  if (eye < 1) return eye < 0.8 ? tissue('csf', seq) * 0.9 : tissue('fat', seq);
-  const cereb = Math.min(ellipseD(bu, bv, -0.3, 0.38, 0.34, 0.4), ellipseD(bu, bv, 0.3, 0.38, 0.34, 0.4));
-  const stem = ellipseD(bu, bv, 0, 0.02, 0.2, 0.18);
-  const fourth = ellipseD(bu, bv, 0, 0.22, 0.07 * vs, 0.05 * vs);
-  const temporal = Math.min(ellipseD(bu, bv, -0.5, -0.3, 0.24, 0.32, 0.3), ellipseD(bu, bv, 0.5, -0.3, 0.24, 0.32, -0.3));
+  // Orbits at the front: vitreous (fluid) inside a rim of orbital fat.
+  const eye = Math.min(ellipseD(bu, bv, -0.34, -0.9, 0.13, 0.1), ellipseD(bu, bv, 0.34, -0.9, 0.13, 0.1));
+  if (eye < 1.35) return eye < 1 ? tissue('csf', seq) * 0.85 : tissue('fat', seq) * 0.8;
+  const cereb = Math.min(ellipseD(bu, bv, -0.32, 0.4, 0.38, 0.42), ellipseD(bu, bv, 0.32, 0.4, 0.38, 0.42));
+  const stem = ellipseD(bu, bv, 0, 0.0, 0.22, 0.2);
+  const fourth = ellipseD(bu, bv, 0, 0.24, 0.08 * vs, 0.045 * vs);
+  const temporal = Math.min(ellipseD(bu, bv, -0.56, -0.28, 0.26, 0.36, 0.35), ellipseD(bu, bv, 0.56, -0.28, 0.26, 0.36, -0.35));
   const tex = 0.03 * noise.fbm(bu * 6, bv * 6, 3);
   if (fourth < 1) return tissue('csf', seq);
-  if (stem < 1) return tissue('wm', seq) * 0.95 + tissue('gm', seq) * 0.05 + tex;
+  if (stem < 1) return tissue('wm', seq) * 0.9 + tissue('gm', seq) * 0.1 + tex;
   if (cereb < 1) {
     // Folia: fine grey/white striation, grey at the surface.
-    const folia = 0.5 + 0.5 * Math.sin((bv - 0.4 * Math.abs(bu)) * 45 + 3 * noise.at(bu * 5, bv * 5));
-    const g = Math.max(smooth(0.8, 0.98, cereb), 0.45 * folia);
+    const folia = 0.5 + 0.5 * Math.sin((bv - 0.5 * Math.abs(bu)) * 55 + 4 * noise.at(bu * 5, bv * 5));
+    const g = Math.max(smooth(0.82, 0.98, cereb), 0.3 + 0.3 * folia);
     return tissue('wm', seq) * (1 - g) + tissue('gm', seq) * g + tex;
   }
   if (temporal < 1) {
-    const g = smooth(0.6, 0.9, temporal);
+    const g = Math.max(smooth(0.65, 0.92, temporal), 0.35);
     return tissue('wm', seq) * (1 - g) + tissue('gm', seq) * g + tex;
   }
-  // Skull base: cisterns, petrous bone and sphenoid air between the structures.
-  const n = noise.fbm(bu * 4 + 30, bv * 4, 2);
-  if (rho < 0.5 && Math.abs(bu) < 0.35 && bv > -0.45) return tissue('csf', seq);
-  return n > 0.25 ? tissue('fat', seq) * 0.45 : tissue('bone', seq) + 0.05 * (n + 0.5);
+  // Between them: cisterns (fluid) around the brainstem, then skull base (bone, marrow, sinus air).
+  if (stem < 1.35 || (cereb < 1.12 && Math.abs(bu) < 0.12)) return tissue('csf', seq);
+  const n = noise.fbm(bu * 5 + 30, bv * 5, 3);
+  if (bv < -0.45 && Math.abs(bu) < 0.22) return n > 0 ? 0.02 : tissue('bone', seq); // sphenoid sinus air
+  return n > 0.15 ? tissue('fat', seq) * 0.55 : tissue('bone', seq) + 0.12 * (n + 0.5);
 }
 
 function applyLesion(val: number, l: Lesion, bu: number, bv: number, rho: number, seq: Sequence, noise: Noise, chunky: number): number {
