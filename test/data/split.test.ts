@@ -64,3 +64,14 @@ describe('stratifiedSplit', () => {
     expect(() => parseSplitManifest('{"format":"x"}')).toThrow(/not a brainmri split manifest/);
   });
 });
+
+describe('splitByBinding', () => {
+  it('groups images so each group fits one storage binding, in order', async () => {
+    const { splitByBinding } = await import('../../src/data/loader.js');
+    const sizes = [100, 100, 100, 100, 100].map((w) => ({ width: w, height: w }));
+    // Each image: 40,000 pixel bytes and 100 * 8 * 16 = 12,800 scratch bytes at size 8.
+    expect(splitByBinding([0, 1, 2, 3, 4], (i) => sizes[i]!, 8, 90_000)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(splitByBinding([0, 1, 2, 3, 4], (i) => sizes[i]!, 8, 1 << 30)).toEqual([[0, 1, 2, 3, 4]]);
+    expect(() => splitByBinding([0], (i) => sizes[i]!, 8, 10_000)).toThrow(/alone exceeds/);
+  });
+});
