@@ -60,17 +60,21 @@ export function confusionCounts(gpu: Gpu, predictions: Tensor, labels: Tensor, n
 
 /** Sum of all elements (tree reductions, repeated until one value is left): [1]. */
 export function sumAll(gpu: Gpu, x: Tensor): Tensor {
-  const step = Math.floor(maxRangeElements(gpu) / 2048) * 2048;
+  const step = maxRangeElements(gpu);
   let src = x;
   let count = x.size;
   for (;;) {
-    const groups = Math.ceil(count / 2048);
+    // Each chunk (one binding) yields ceil(chunk / 2048) partials, stored one after another.
+    const chunks: Array<[number, number]> = [];
+    for (let s = 0; s < count; s += step) chunks.push([s, Math.min(step, count - s)]);
+    const groups = chunks.reduce((g, [, c]) => g + Math.ceil(c / 2048), 0);
     const dst = Tensor.empty(gpu, [Math.max(1, groups)]);
     if (count === 0) fillTensor(dst, 0);
-    for (let s = 0; s < count; s += step) {
-      const c = Math.min(step, count - s);
+    let outBase = 0;
+    for (const [s, c] of chunks) {
       const r = bindRange(src, s, c);
-      gpu.dispatch(SUM, { uniforms: packUniforms([c, r.off, s / 2048]), buffers: [r.binding, dst.binding], workgroups: Math.ceil(c / 2048) });
+      gpu.dispatch(SUM, { uniforms: packUniforms([c, r.off, outBase]), buffers: [r.binding, dst.binding], workgroups: Math.ceil(c / 2048) });
+      outBase += Math.ceil(c / 2048);
     }
     if (src !== x) src.release();
     src = dst;

@@ -61,6 +61,20 @@ describe('elementwise kernels vs reference', () => {
       for (const t of [tx, tb, y, dx, s, sc, acc]) t.release();
     });
   }
+  it('handles more than 65,535 workgroups (folded into x and y)', async () => {
+    const g = gpu();
+    const n = 65_537 * 256 + 3; // 65,538 workgroups of 256
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = ((i * 7919) % 2001) / 1000 - 1;
+    const tx = Tensor.fromArray(g, x, [n]);
+    const y = scale(g, tx, 0.5);
+    const out = await y.toArray();
+    let bad = 0;
+    for (let i = 0; i < n; i++) if (out[i] !== x[i]! * 0.5) bad++;
+    expect(bad).toBe(0);
+    tx.release();
+    y.release();
+  });
   it('relu keeps NaN, and shape mismatches are rejected', async () => {
     const g = gpu();
     const t = Tensor.fromArray(g, [NaN, -1, 2], [3]);
