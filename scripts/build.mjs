@@ -34,10 +34,24 @@ for (const entry of nodeEntries) {
   );
 }
 
+// The page shares library files that also hold Node-only writers (e.g. synth.ts writes JPEGs
+// with sharp). The page never calls those; their imports resolve to a stub that throws if used.
+const nodeOnlyStub = {
+  name: 'node-only-stub',
+  setup(b) {
+    b.onResolve({ filter: /^(node:.*|sharp|webgpu)$/ }, (args) => ({ path: args.path, namespace: 'node-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-only' }, (args) => ({
+      loader: 'js',
+      contents: `const fail = () => { throw new Error(${JSON.stringify(args.path)} + ' is not available in the browser'); };
+module.exports = new Proxy(fail, { get: (_, key) => (key === '__esModule' ? false : fail) });`,
+    }));
+  },
+};
+
 if (existsSync('src/web/main.ts')) {
   mkdirSync('dist/web', { recursive: true });
   jobs.push(
-    build({ ...common, entryPoints: ['src/web/main.ts'], outfile: 'dist/web/app.js', platform: 'browser', format: 'esm' }).then(() => {
+    build({ ...common, entryPoints: ['src/web/main.ts'], outfile: 'dist/web/app.js', platform: 'browser', format: 'esm', plugins: [nodeOnlyStub] }).then(() => {
       for (const file of ['index.html', 'style.css']) {
         if (existsSync(`src/web/${file}`)) cpSync(`src/web/${file}`, `dist/web/${file}`);
       }
