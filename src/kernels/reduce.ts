@@ -5,6 +5,7 @@ import type { Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import { fillTensor } from './fill.js';
+import { planeVariant as bnPlaneVariant } from './batchnorm.js';
 import { batchChunks, bindRange, maxRangeElements, packUniforms } from './elementwise.js';
 import sumSrc from '../../shaders/reduce.sum.wgsl';
 import planeSumSrc from '../../shaders/reduce.plane_sum.wgsl';
@@ -84,11 +85,11 @@ export function sumAll(gpu: Gpu, x: Tensor): Tensor {
 }
 
 /**
- * The one place the plane variant is chosen (see batchnorm's planeVariant): a workgroup tree
- * only for large planes, where its barriers are amortised.
+ * The one place the plane variant is chosen: the same rule as batchnorm's planeVariant (and
+ * the same test override), SwiftShader always per-invocation rows, GPUs a tree for big planes.
  */
 function planeVariant(gpu: Gpu, hw: number): 'tree' | 'rows' {
-  return hw >= (gpu.adapter.isSwiftShader ? 1024 : 256) ? 'tree' : 'rows';
+  return bnPlaneVariant(gpu, hw);
 }
 
 /** Per-channel sums over batch and space: (N, C, H, W) or (N, C) -> (C). */

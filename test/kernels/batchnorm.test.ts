@@ -1,7 +1,7 @@
 // Batchnorm kernels (train forward with running stats, eval forward, backward; optional fused
 // ReLU) against the float64 reference; the reference's backward against finite differences.
 import { describe, expect, it } from 'vitest';
-import { batchnormBackward, batchnormEvalForward, batchnormTrainForward } from '../../src/kernels/batchnorm.js';
+import { batchnormBackward, batchnormEvalForward, batchnormTrainForward, planeVariant, planeVariantOverride } from '../../src/kernels/batchnorm.js';
 import * as ref from '../../src/reference/batchnorm.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
 import { Tensor } from '../../src/gpu/tensor.js';
@@ -96,17 +96,31 @@ async function check(shape: number[], relu: boolean, offset = 0): Promise<void> 
 }
 
 describe('batchnorm kernels vs reference', () => {
+  afterEach(() => {
+    planeVariantOverride.variant = null;
+  });
+  it('SwiftShader always takes the barrier-free plane reduction', () => {
+    if (gpu().adapter.isSwiftShader) expect(planeVariant(gpu(), 112 * 112)).toBe('rows');
+    else expect(planeVariant(gpu(), 112 * 112)).toBe('tree');
+  });
+  // The automatic variant on every shape, then both variants forced on a subset.
   for (const shape of SHAPES) {
     it(`train/eval forward and backward ${JSON.stringify(shape)}`, async () => {
       await check(shape, false);
       await check(shape, true);
     });
   }
-  // Both plane-reduction variants: 33x33 planes take the workgroup tree, 7x7 the per-invocation rows.
-  it('keeps the variance when the mean is large against the spread', async () => {
-    await check([2, 3, 33, 33], false, 1000);
-    await check([3, 5, 7, 7], true, 1000);
-  });
+  for (const variant of ['tree', 'rows'] as const) {
+    it(`${variant} plane reduction on odd and ResNet18 shapes`, async () => {
+      planeVariantOverride.variant = variant;
+      for (const shape of [[1, 3, 7, 7], [3, 5, 33, 33], [2, 64, 16, 16]]) await check(shape, true);
+    });
+    it(`${variant}: keeps the variance when the mean is large against the spread`, async () => {
+      planeVariantOverride.variant = variant;
+      await check([2, 3, 33, 33], false, 1000);
+      await check([3, 5, 7, 7], true, 1000);
+    });
+  }
   it('rejects a channel mismatch and a single value per channel', () => {
     const g = gpu();
     const x = Tensor.empty(g, [1, 3, 1, 1]);

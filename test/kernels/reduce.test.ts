@@ -1,6 +1,7 @@
 // Reductions (argmaxRows, confusionCounts, sumAll, channelSum) against the float64 reference.
 import { describe, expect, it } from 'vitest';
 import { argmaxRows, channelSum, confusionCounts, sumAll } from '../../src/kernels/reduce.js';
+import { planeVariantOverride } from '../../src/kernels/batchnorm.js';
 import * as ref from '../../src/reference/reduce.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
 import { Tensor } from '../../src/gpu/tensor.js';
@@ -62,17 +63,21 @@ describe('reduce kernels vs reference', () => {
     });
   }
 
-  // Both plane variants (7x7 and 33x33 planes), (N, C) input, C = 3 and C not a multiple of 4.
+  // Both plane variants, (N, C) input, C = 3 and C not a multiple of 4.
   for (const shape of [[1, 3, 7, 7], [3, 5, 33, 33], [3, 7], [64, 44], [2, 64, 16, 16]]) {
-    it(`channelSum ${JSON.stringify(shape)}`, async () => {
+    it(`channelSum ${JSON.stringify(shape)} (tree and rows)`, async () => {
       const g = gpu();
+      for (const variant of ['tree', 'rows'] as const) {
+      planeVariantOverride.variant = variant;
       const x = f32(rng.array(shape.reduce((a, b) => a * b, 1), 0.5, 1.5));
       const t = Tensor.fromArray(g, x, shape);
       const s = channelSum(g, t);
       expect(s.shape).toEqual([shape[1]]);
-      expect(relError(await s.toArray(), ref.channelSum(x, shape)), why(`channelSum ${shape}`)).toBeLessThan(TOL);
+      expect(relError(await s.toArray(), ref.channelSum(x, shape)), why(`channelSum ${shape} ${variant}`)).toBeLessThan(TOL);
       t.release();
       s.release();
+      }
+      planeVariantOverride.variant = null;
     });
   }
 });
