@@ -1,7 +1,8 @@
 // What the page needs from the shared session library (src/session), as the page sees it.
 // src/web/engine.ts implements this over src/session; nothing here trains or evaluates.
 import type { LabelMode } from '../data/scan.js';
-import type { AutocropMode, CropBox, RgbaImage } from '../reference/autocrop.js';
+import type { CropBox, RgbaImage } from '../reference/autocrop.js';
+import type { AutocropName, OptimizerName } from '../session/config.js';
 import type { ReportData } from '../report/html.js';
 import type { WebDatasetSource } from './dataset.js';
 
@@ -12,9 +13,11 @@ export interface PageTrainOptions {
   size: number;
   batchSize: number;
   epochs: number;
-  optimizer: 'adadelta' | 'sgd' | 'adamw';
+  optimizer: OptimizerName;
   lr: number;
-  autocrop: AutocropMode;
+  autocrop: AutocropName;
+  /** ResNet18 width (64: torchvision's model; narrower trains faster on a CPU adapter). */
+  width: number;
   augment: boolean;
   /** Stop after this many steps in all (0: no limit). */
   maxSteps: number;
@@ -49,6 +52,7 @@ export interface PagePrediction {
   labels: readonly string[];
   /** Softmax probabilities by label index. */
   probabilities: Float64Array;
+  logits: Float32Array;
   /** The decoded input and the autocrop box the model saw. */
   image: RgbaImage;
   box: CropBox;

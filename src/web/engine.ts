@@ -1,7 +1,24 @@
-// The page's engine: a thin adapter from the page's controls to the shared session library.
-// TEMPORARY: src/session has not landed yet; every action says so instead of training.
+// The page's engine: a thin adapter from the page's controls to the shared session library
+// (src/session), the same code the CLI runs. Training is session's TrainingRun over an in-memory
+// run folder (MemoryRunStore); evaluation and prediction load the run's checkpoint with
+// modelFromCheckpoint and run session's logitsFor. Nothing here trains or scores by itself.
+import { buildDataset, type Dataset, type DatasetItem } from '../data/scan.js';
+import { ImageCache } from '../data/cache.js';
 import type { ImageDecoder } from '../data/image.js';
+import type { AdapterDescription } from '../gpu/adapter.js';
 import type { Gpu } from '../gpu/runtime.js';
+import type { ResNet18 } from '../nn/resnet.js';
+import { loadWeights } from '../nn/weights/load.js';
+import { autocropBox } from '../reference/autocrop.js';
+import { softmaxRows } from '../report/predictions.js';
+import { modelFromCheckpoint, parseCheckpointMeta, type CheckpointMeta } from '../session/checkpoint.js';
+import { defaultConfig, resolveConfig, type TrainConfig } from '../session/config.js';
+import { buildReportData, logitsFor, metricsFromLogits } from '../session/evaluate.js';
+import { MemoryRunStore, RUN_FILES, type ImageSource } from '../session/io.js';
+import { makeSplit, splitFromManifest } from '../session/split.js';
+import { TrainingRun, type TrainEvent } from '../session/train.js';
+import type { SplitManifest } from '../data/split.js';
+import { makeThumbnail } from './view.js';
 import type { PageEpoch, PagePrediction, PageProgress, PageTrainOptions, ReportData, WebDatasetSource } from './engine-types.js';
 
 export interface TrainHooks {
@@ -10,37 +27,245 @@ export interface TrainHooks {
   onEpoch(e: PageEpoch): void;
 }
 
-const MISSING = 'the session library (src/session) is not available in this build yet';
+export type TrainOutcome = 'done' | 'stopped';
+
+/** The form's options as the session's TrainConfig (its own validation applies). */
+export function toTrainConfig(adapter: Pick<AdapterDescription, 'isSwiftShader'>, o: PageTrainOptions): TrainConfig {
+  return resolveConfig(defaultConfig(adapter), {
+    res: o.size,
+    batch: o.batchSize,
+    epochs: o.epochs,
+    maxSteps: o.maxSteps > 0 ? o.maxSteps : null,
+    lr: o.lr > 0 ? o.lr : null,
+    optimizer: o.optimizer,
+    valSize: o.test,
+    augment: o.augment,
+    autocrop: o.autocrop,
+    // 'folders' datasets carry their own labels; the session ignores the scheme for them.
+    labels: o.labelMode === '44' ? '44' : '15',
+    width: o.width,
+    seed: o.seed,
+  });
+}
 
 export class PageEngine {
   training = false;
+  /** A stopped run that Continue resumes (its run folder is kept in memory). */
   canContinue = false;
-  hasModel = false;
-  hasTestSet = false;
+  /** The run folder of the last run; its model.safetensors is the current model. */
+  store: MemoryRunStore | null = null;
+  /** Checkpoint bytes of the current model (trained here or loaded). */
+  private checkpointBytes: Uint8Array | null = null;
+  private loaded: { model: ResNet18; meta: CheckpointMeta } | null = null;
+  private run: TrainingRun | null = null;
+  private dataset: Dataset | null = null;
+  private source: ImageSource | null = null;
+  private testItems: DatasetItem[] = [];
+  private history: PageEpoch[] = [];
+  private readonly cache = new ImageCache(256 * 1024 * 1024);
 
   constructor(
     readonly gpu: Gpu,
-    readonly adapterLabel: string,
+    readonly adapter: AdapterDescription,
     readonly decoder: ImageDecoder,
   ) {}
 
-  async train(_source: WebDatasetSource, _options: PageTrainOptions, _hooks: TrainHooks): Promise<'done' | 'stopped'> {
-    throw new Error(MISSING);
+  get hasModel(): boolean {
+    return this.checkpointBytes !== null;
   }
-  async continueTraining(_hooks: TrainHooks): Promise<'done' | 'stopped'> {
-    throw new Error(MISSING);
+  get hasTestSet(): boolean {
+    return this.testItems.length > 0;
   }
-  stop(): void {}
-  async evaluate(_onProgress: (done: number, total: number) => void): Promise<ReportData> {
-    throw new Error(MISSING);
+  get meta(): CheckpointMeta | null {
+    return this.loaded?.meta ?? null;
   }
-  async predict(_bytes: Uint8Array, _name: string): Promise<PagePrediction> {
-    throw new Error(MISSING);
+
+  async train(src: WebDatasetSource, o: PageTrainOptions, hooks: TrainHooks): Promise<TrainOutcome> {
+    const config = toTrainConfig(this.adapter, o);
+    const { dataset, report } = buildDataset(src.listing, o.labelMode, src.rootFiles);
+    if (dataset.items.length === 0) throw new Error('the dataset has no images');
+    this.dataset = dataset;
+    this.source = { read: (p) => src.read(p), decoder: this.decoder, cache: this.cache, description: src.name };
+    this.store = new MemoryRunStore(`browser run (${src.name})`);
+    this.history = [];
+    const weights = o.pretrained ? { ...(await loadWeights(o.pretrained.bytes)), name: o.pretrained.name } : undefined;
+    this.run = new TrainingRun(this.gpu, { dataset, scan: report }, { config, weights, adapter: this.adapter.label }, { source: this.source, store: this.store });
+    return this.drive(hooks);
   }
+
+  async continueTraining(hooks: TrainHooks, more: { epochs?: number; maxSteps?: number } = {}): Promise<TrainOutcome> {
+    if (!this.run || !this.store || !this.dataset || !this.source) throw new Error('nothing to continue: train first');
+    const base = this.run.config;
+    // The cap that stopped the run is lifted: Continue goes on to the planned epochs.
+    const config: TrainConfig = { ...base, epochs: more.epochs ?? base.epochs, maxSteps: more.maxSteps ?? null };
+    this.run = new TrainingRun(this.gpu, { dataset: this.dataset }, { config, resume: true, adapter: this.adapter.label }, { source: this.source, store: this.store });
+    return this.drive(hooks);
+  }
+
+  stop(): void {
+    this.run?.stop();
+  }
+
+  private async drive(hooks: TrainHooks): Promise<TrainOutcome> {
+    const run = this.run!;
+    this.training = true;
+    this.canContinue = false;
+    let stepsPerEpoch = 1;
+    let epochs = run.config.epochs;
+    let startStep = 0;
+    let t0 = performance.now();
+    let images = 0;
+    let reason: string = 'finished';
+    const onEvent = (e: TrainEvent) => {
+      switch (e.type) {
+        case 'start': {
+          stepsPerEpoch = e.stepsPerEpoch;
+          epochs = e.config.epochs;
+          startStep = e.resumedAt ? (e.resumedAt.epoch - 1) * e.stepsPerEpoch + e.resumedAt.step : 0;
+          const d = e.data;
+          hooks.log(`${d.train} training and ${d.val} test images, ${d.labels.length} labels; ${e.stepsPerEpoch} steps per epoch; ResNet18 width ${e.config.width}, ${(e.parameters / 1e6).toFixed(2)} M parameters; ${e.config.res} px, batch ${e.config.batch}, ${e.config.optimizer}`);
+          if (e.resumedAt) hooks.log(`continuing at epoch ${e.resumedAt.epoch}, step ${e.resumedAt.step}`);
+          if (e.weights) hooks.log(`pretrained weights ${e.weights.name}: ${e.weights.loaded} tensors loaded, ${e.weights.skipped.length} left at their initial values`);
+          t0 = performance.now();
+          break;
+        }
+        case 'step': {
+          images += e.images;
+          const seconds = (performance.now() - t0) / 1000;
+          const done = (e.epoch - 1) * stepsPerEpoch + e.step;
+          const total = epochs * stepsPerEpoch;
+          const cap = run.config.maxSteps;
+          const planned = cap !== null ? Math.min(total, cap) : total;
+          const stepRate = (done - startStep) / Math.max(seconds, 1e-9);
+          hooks.onProgress({
+            epoch: e.epoch - 1,
+            epochs,
+            step: done,
+            totalSteps: planned,
+            stepsPerEpoch,
+            loss: e.loss,
+            imagesPerSecond: images / Math.max(seconds, 1e-9),
+            etaSeconds: stepRate > 0 ? (planned - done) / stepRate : undefined,
+          });
+          break;
+        }
+        case 'validating':
+          if (e.done === e.total) hooks.log(`epoch ${e.epoch}: validated ${e.total} images`);
+          break;
+        case 'epoch': {
+          const rec: PageEpoch = { epoch: e.epoch - 1, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy };
+          this.history.push(rec);
+          hooks.onEpoch(rec);
+          const val = e.valAccuracy === undefined ? '' : `, test loss ${e.valLoss?.toFixed(4)}, accuracy ${(e.valAccuracy * 100).toFixed(1)}%, macro F1 ${e.valMacroF1?.toFixed(3)}`;
+          hooks.log(`epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}${val}, ${e.imagesPerSecond.toFixed(2)} img/s${e.best ? ' (best)' : ''}`);
+          break;
+        }
+        case 'decode-error':
+          hooks.log(`skipped ${e.path}: ${e.reason}`);
+          break;
+        case 'done':
+          reason = e.reason;
+          hooks.log(e.message);
+          break;
+        case 'saved':
+          break;
+      }
+    };
+    try {
+      const result = await run.run(onEvent);
+      reason = result.reason;
+      const bytes = await this.store!.read(RUN_FILES.model);
+      if (bytes) await this.useCheckpoint(bytes, 'model.safetensors');
+      const manifest = await this.store!.read(RUN_FILES.split);
+      if (manifest && this.dataset) {
+        const split = splitFromManifest(this.dataset, JSON.parse(new TextDecoder().decode(manifest)) as SplitManifest).split;
+        this.testItems = split.test;
+      }
+      if (result.reason === 'diverged') throw new Error(result.message);
+      this.canContinue = result.reason === 'stopped' || result.reason === 'max-steps';
+      return this.canContinue ? 'stopped' : 'done';
+    } finally {
+      this.training = false;
+    }
+  }
+
+  private async useCheckpoint(bytes: Uint8Array, name: string): Promise<CheckpointMeta> {
+    const next = await modelFromCheckpoint(this.gpu, bytes, name);
+    this.loaded?.model.destroy();
+    this.loaded = next;
+    this.checkpointBytes = bytes;
+    return next.meta;
+  }
+
+  /** Evaluates the current model on the run's test split (or, for a loaded checkpoint, on a split of the current dataset). */
+  async evaluate(onProgress: (done: number, total: number) => void): Promise<ReportData> {
+    if (!this.loaded || !this.source) throw new Error('train a model (or load a checkpoint and choose a dataset) first');
+    const { model, meta } = this.loaded;
+    const logits = await logitsFor(this.gpu, model, this.testItems, this.source, {
+      size: meta.inputSize,
+      batch: this.run?.config.batch ?? 16,
+      crop: meta.preprocessing.autocrop,
+      onBatch: onProgress,
+    });
+    const metrics = metricsFromLogits(logits);
+    return buildReportData(logits, metrics, {
+      title: 'Evaluation in the browser',
+      adapter: this.adapter.label,
+      source: this.source,
+      // A store only for its thumbnail maker: the gallery and report.html show the mistakes.
+      store: Object.assign(new MemoryRunStore('browser'), { thumbnail: (b: Uint8Array) => makeThumbnail(b) }),
+      labels: meta.labels,
+      normalLabels: meta.normalLabels,
+      splitSizes: { train: (this.dataset?.items.length ?? 0) - this.testItems.length, test: this.testItems.length },
+      evaluatedOn: 'test split',
+      weights: 'model.safetensors',
+      config: (this.run?.config ?? {}) as unknown as Record<string, unknown>,
+      history: this.history.map((h) => ({ epoch: h.epoch + 1, trainLoss: h.trainLoss, valLoss: h.valLoss, valAccuracy: h.valAccuracy })),
+    });
+  }
+
+  /**
+   * Top labels for one image file: the same loader path as evaluation (GPU autocrop, resize,
+   * normalise; eval-mode forward) on a one-item source. The box shown is the CPU reference
+   * autocrop, which the GPU kernel is tested to match.
+   */
+  async predict(bytes: Uint8Array, name: string): Promise<PagePrediction> {
+    if (!this.loaded) throw new Error('train a model or load a checkpoint first');
+    const { model, meta } = this.loaded;
+    const item: DatasetItem = { path: name, label: 0, folder: '', sequence: null };
+    const one: ImageSource = { read: async () => bytes, decoder: this.decoder, description: name };
+    const r = await logitsFor(this.gpu, model, [item], one, { size: meta.inputSize, batch: 1, crop: meta.preprocessing.autocrop });
+    if (r.items.length === 0) throw new Error(r.failed[0]?.reason ?? `${name}: could not be read`);
+    const image = await this.decoder.decode(bytes, name);
+    return {
+      labels: meta.labels,
+      probabilities: softmaxRows(r.logits, meta.numClasses),
+      logits: r.logits,
+      image,
+      box: autocropBox(image, meta.preprocessing.autocrop),
+    };
+  }
+
   async checkpoint(): Promise<Uint8Array> {
-    throw new Error(MISSING);
+    if (!this.checkpointBytes) throw new Error('no model yet');
+    return this.checkpointBytes;
   }
-  async loadCheckpoint(_bytes: Uint8Array, _name: string): Promise<string> {
-    throw new Error(MISSING);
+
+  /** Loads a checkpoint (the CLI's model.safetensors); evaluation then uses the current dataset. */
+  async loadCheckpoint(bytes: Uint8Array, name: string, dataset?: { source: WebDatasetSource; test: number; seed: number }): Promise<string> {
+    const loaded = await loadWeights(bytes);
+    parseCheckpointMeta(loaded.metadata, name); // a readable error before any GPU work
+    const meta = await this.useCheckpoint(bytes, name);
+    this.run = null;
+    this.canContinue = false;
+    this.history = [];
+    if (dataset) {
+      const mode = meta.labelScheme === 'folders' ? 'folders' : meta.labelScheme;
+      const { dataset: ds } = buildDataset(dataset.source.listing, mode, dataset.source.rootFiles);
+      this.dataset = ds;
+      this.source = { read: (p) => dataset.source.read(p), decoder: this.decoder, cache: this.cache, description: dataset.source.name };
+      this.testItems = ds.items.length > 1 ? makeSplit(ds, dataset.test, true, dataset.seed).test : [];
+    }
+    return `Loaded ${name}: ResNet18 width ${meta.width}, ${meta.numClasses} labels (${meta.labelScheme}), ${meta.inputSize} px, autocrop ${meta.preprocessing.autocrop.mode}; trained ${meta.epoch} epoch(s), ${meta.step} steps${meta.valAccuracy !== undefined ? `, validation accuracy ${(meta.valAccuracy * 100).toFixed(1)}%` : ''}.`;
   }
 }

@@ -4,7 +4,7 @@ import { buildDataset, describeScan, type LabelMode } from '../data/scan.js';
 import { BrowserImageDecoder } from '../data/image.js';
 import { createBrowserGpu } from '../gpu/browser.js';
 import type { Gpu } from '../gpu/runtime.js';
-import type { AutocropMode } from '../reference/autocrop.js';
+import { defaultConfig, DEFAULT_LR, type AutocropName } from '../session/config.js';
 import { classificationReport, confusionMatrix, isTumourPredictedNormal, normalSet } from '../report/metrics.js';
 import { renderReport } from '../report/html.js';
 import { topK } from '../report/predictions.js';
@@ -13,7 +13,7 @@ import { hasDirectoryPicker, pickDirectory, sourceFromDrop, sourceFromFileList, 
 import { PageEngine } from './engine.js';
 import type { PageTrainOptions, ReportData } from './engine-types.js';
 import { generateSyntheticInPage } from './synth.js';
-import { $, download, drawRgba, formatDuration, overlayHeat, pct, renderCharts, renderConfusion, renderGallery, reportTable, setText, show, type CurvePoints, type GalleryItem } from './view.js';
+import { $, download, drawRgba, formatDuration, overlayHeat, pct, renderCharts, renderConfusion, renderGallery, reportTable, setText, show, thumbnailUrl, type CurvePoints, type GalleryItem } from './view.js';
 
 interface PageState {
   gpu: Gpu | null;
@@ -67,7 +67,14 @@ async function initGpu(): Promise<void> {
     const { gpu, adapter } = await createBrowserGpu();
     state.gpu = gpu;
     state.adapterLabel = adapter.label;
-    state.engine = new PageEngine(gpu, adapter.label, new BrowserImageDecoder());
+    state.engine = new PageEngine(gpu, adapter, new BrowserImageDecoder());
+    // The session's defaults for this adapter (small and narrow on a CPU emulation).
+    const d = defaultConfig(adapter);
+    ($('opt-size') as HTMLInputElement).value = String(d.res);
+    ($('opt-batch') as HTMLInputElement).value = String(d.batch);
+    ($('opt-epochs') as HTMLInputElement).value = String(d.epochs);
+    ($('opt-width') as HTMLSelectElement).value = String(d.width);
+    ($('opt-lr') as HTMLInputElement).value = String(DEFAULT_LR[d.optimizer]);
     badge.textContent = `WebGPU: ${adapter.label}${adapter.isSwiftShader ? ' — CPU emulation, slow' : ''}`;
     badge.dataset.state = 'ok';
   } catch (err) {
@@ -186,7 +193,8 @@ async function trainOptions(): Promise<PageTrainOptions> {
     epochs: num('opt-epochs'),
     optimizer: ($('opt-optimizer') as HTMLSelectElement).value as PageTrainOptions['optimizer'],
     lr: num('opt-lr'),
-    autocrop: ($('opt-autocrop') as HTMLSelectElement).value as AutocropMode,
+    autocrop: ($('opt-autocrop') as HTMLSelectElement).value as AutocropName,
+    width: Number(($('opt-width') as HTMLSelectElement).value),
     augment: ($('opt-augment') as HTMLInputElement).checked,
     maxSteps: num('opt-max-steps'),
     seed: 1,
@@ -211,7 +219,6 @@ async function runTraining(resume: boolean): Promise<void> {
       setText('stat-epoch', `${Math.min(p.epoch + 1, p.epochs)} / ${p.epochs}`);
       setText('stat-step', `${p.step} / ${p.totalSteps}`);
       if (p.loss !== undefined) setText('stat-loss', p.loss.toFixed(4));
-      setText('stat-acc', pct(p.trainAccuracy));
       setText('stat-speed', p.imagesPerSecond === undefined ? '–' : p.imagesPerSecond.toFixed(p.imagesPerSecond < 10 ? 2 : 1));
       setText('stat-eta', p.etaSeconds === undefined ? '–' : formatDuration(p.etaSeconds));
       bar.value = p.totalSteps ? p.step / p.totalSteps : 0;
@@ -242,6 +249,9 @@ async function runTraining(resume: boolean): Promise<void> {
 
 function wireTraining(): void {
   $('train-start').addEventListener('click', () => void runTraining(false));
+  $('opt-optimizer').addEventListener('change', () => {
+    ($('opt-lr') as HTMLInputElement).value = String(DEFAULT_LR[($('opt-optimizer') as HTMLSelectElement).value as keyof typeof DEFAULT_LR]);
+  });
   $('train-continue').addEventListener('click', () => void runTraining(true));
   $('train-stop').addEventListener('click', () => {
     state.engine?.stop();
@@ -250,15 +260,6 @@ function wireTraining(): void {
 }
 
 // ------------------------------------------------------------------ evaluation
-
-async function thumbUrl(bytes: Uint8Array, size = 112): Promise<string> {
-  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-  const s = Math.min(1, size / Math.max(bitmap.width, bitmap.height));
-  const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * s)), Math.max(1, Math.round(bitmap.height * s)));
-  canvas.getContext('2d')!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
-  return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 }));
-}
 
 async function showEvaluation(data: ReportData): Promise<void> {
   const names = data.labelNames;
@@ -283,14 +284,13 @@ async function showEvaluation(data: ReportData): Promise<void> {
   const shown = ordered.slice(0, 60);
   const items: GalleryItem[] = [];
   for (const p of shown) {
-    const bytes = state.source ? await state.source.read(p.file).catch(() => null) : null;
     items.push({
       file: p.file,
       trueName: names[p.trueLabel]!,
       predictedName: names[p.predictedLabel]!,
       probability: p.probability,
       tumourToNormal: isTumourPredictedNormal(p.trueLabel, p.predictedLabel, normals),
-      url: bytes ? await thumbUrl(bytes) : '',
+      url: p.thumbnail ? thumbnailUrl(p.thumbnail) : '',
     });
   }
   renderGallery(items, wrong.length);
@@ -394,7 +394,8 @@ function wireCheckpoints(): void {
     const file = (ev.target as HTMLInputElement).files?.[0];
     if (!file || !state.engine) return;
     try {
-      const text = await state.engine.loadCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name);
+      const dataset = state.source ? { source: state.source, test: num('opt-test'), seed: 1 } : undefined;
+      const text = await state.engine.loadCheckpoint(new Uint8Array(await file.arrayBuffer()), file.name, dataset);
       show('ckpt-status', text);
       $('checkpoint').dataset.state = 'loaded';
     } catch (err) {

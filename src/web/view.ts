@@ -4,6 +4,7 @@
 import { lineChartSvg, type Series } from '../report/charts.js';
 import { confusionSvg } from '../report/confusion.js';
 import type { ClassificationReport } from '../report/metrics.js';
+import type { Thumbnail } from '../report/html.js';
 import { escapeXml } from '../report/svg.js';
 
 export function $<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -156,4 +157,22 @@ export function download(bytes: Uint8Array | string, name: string, mime: string)
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A JPEG thumbnail (longest side `size`) for the gallery and report.html, made with a canvas. */
+export async function makeThumbnail(bytes: Uint8Array, size = 128): Promise<Thumbnail> {
+  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  try {
+    const s = Math.min(1, size / Math.max(bitmap.width, bitmap.height));
+    const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * s)), Math.max(1, Math.round(bitmap.height * s)));
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
+    return { mime: 'image/jpeg', bytes: new Uint8Array(await blob.arrayBuffer()) };
+  } finally {
+    bitmap.close();
+  }
+}
+
+export function thumbnailUrl(t: Thumbnail): string {
+  return URL.createObjectURL(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: t.mime }));
 }
