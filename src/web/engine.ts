@@ -2,7 +2,8 @@
 // (src/session), the same code the CLI runs. Training is session's TrainingRun over an in-memory
 // run folder (MemoryRunStore); evaluation and prediction load the run's checkpoint with
 // modelFromCheckpoint and run session's logitsFor. Nothing here trains or scores by itself.
-import { buildDataset, type Dataset, type DatasetItem } from '../data/scan.js';
+import { buildDataset, type Dataset } from '../data/scan.js';
+import { splitManifest, type SplitManifest } from '../data/split.js';
 import { ImageCache } from '../data/cache.js';
 import type { ImageDecoder } from '../data/image.js';
 import type { AdapterDescription } from '../gpu/adapter.js';
@@ -10,14 +11,13 @@ import type { Gpu } from '../gpu/runtime.js';
 import type { ResNet18 } from '../nn/resnet.js';
 import { loadWeights } from '../nn/weights/load.js';
 import { autocropBox } from '../reference/autocrop.js';
-import { softmaxRows } from '../report/predictions.js';
 import { modelFromCheckpoint, parseCheckpointMeta, type CheckpointMeta } from '../session/checkpoint.js';
 import { defaultConfig, resolveConfig, type TrainConfig } from '../session/config.js';
-import { buildReportData, logitsFor, metricsFromLogits } from '../session/evaluate.js';
+import { evaluateCheckpoint } from '../session/evaluate-run.js';
+import { predictImages } from '../session/predict.js';
 import { MemoryRunStore, RUN_FILES, type ImageSource } from '../session/io.js';
-import { makeSplit, splitFromManifest } from '../session/split.js';
+import { makeSplit } from '../session/split.js';
 import { TrainingRun, type TrainEvent } from '../session/train.js';
-import type { SplitManifest } from '../data/split.js';
 import { makeThumbnail } from './view.js';
 import type { PageEpoch, PagePrediction, PageProgress, PageTrainOptions, ReportData, WebDatasetSource } from './engine-types.js';
 
@@ -60,7 +60,9 @@ export class PageEngine {
   private run: TrainingRun | null = null;
   private dataset: Dataset | null = null;
   private source: ImageSource | null = null;
-  private testItems: DatasetItem[] = [];
+  /** The train/test split evaluation uses (the run's split.json, or a fresh one). */
+  private split: SplitManifest | null = null;
+  private checkpointName = 'model.safetensors';
   private history: PageEpoch[] = [];
   private readonly cache = new ImageCache(256 * 1024 * 1024);
 
@@ -74,7 +76,7 @@ export class PageEngine {
     return this.checkpointBytes !== null;
   }
   get hasTestSet(): boolean {
-    return this.testItems.length > 0;
+    return (this.split?.test.length ?? 0) > 0 && !!this.dataset;
   }
   get meta(): CheckpointMeta | null {
     return this.loaded?.meta ?? null;
@@ -177,10 +179,7 @@ export class PageEngine {
       const bytes = await this.store!.read(RUN_FILES.model);
       if (bytes) await this.useCheckpoint(bytes, 'model.safetensors');
       const manifest = await this.store!.read(RUN_FILES.split);
-      if (manifest && this.dataset) {
-        const split = splitFromManifest(this.dataset, JSON.parse(new TextDecoder().decode(manifest)) as SplitManifest).split;
-        this.testItems = split.test;
-      }
+      if (manifest) this.split = JSON.parse(new TextDecoder().decode(manifest)) as SplitManifest;
       if (result.reason === 'diverged') throw new Error(result.message);
       this.canContinue = result.reason === 'stopped' || result.reason === 'max-steps';
       return this.canContinue ? 'stopped' : 'done';
@@ -194,55 +193,53 @@ export class PageEngine {
     this.loaded?.model.destroy();
     this.loaded = next;
     this.checkpointBytes = bytes;
+    this.checkpointName = name;
     return next.meta;
   }
 
-  /** Evaluates the current model on the run's test split (or, for a loaded checkpoint, on a split of the current dataset). */
+  /**
+   * Evaluates the current checkpoint on the test split with the session's evaluateCheckpoint
+   * (what `brainmri eval` runs): the run's own split after training, a fresh seeded split of the
+   * chosen dataset after loading a checkpoint.
+   */
   async evaluate(onProgress: (done: number, total: number) => void): Promise<ReportData> {
-    if (!this.loaded || !this.source) throw new Error('train a model (or load a checkpoint and choose a dataset) first');
-    const { model, meta } = this.loaded;
-    const logits = await logitsFor(this.gpu, model, this.testItems, this.source, {
-      size: meta.inputSize,
-      batch: this.run?.config.batch ?? 16,
-      crop: meta.preprocessing.autocrop,
-      onBatch: onProgress,
-    });
-    const metrics = metricsFromLogits(logits);
-    return buildReportData(logits, metrics, {
-      title: 'Evaluation in the browser',
-      adapter: this.adapter.label,
+    if (!this.checkpointBytes || !this.loaded) throw new Error('train a model or load a checkpoint first');
+    if (!this.dataset || !this.source || !this.split) throw new Error('choose a dataset (or generate one) to evaluate on');
+    const result = await evaluateCheckpoint(this.gpu, {
+      checkpoint: { name: this.checkpointName, bytes: this.checkpointBytes },
+      dataset: this.dataset,
       source: this.source,
+      split: this.split,
+      batch: this.run?.config.batch ?? 16,
+      adapter: this.adapter.label,
       // A store only for its thumbnail maker: the gallery and report.html show the mistakes.
       store: Object.assign(new MemoryRunStore('browser'), { thumbnail: (b: Uint8Array) => makeThumbnail(b) }),
-      labels: meta.labels,
-      normalLabels: meta.normalLabels,
-      splitSizes: { train: (this.dataset?.items.length ?? 0) - this.testItems.length, test: this.testItems.length },
-      evaluatedOn: 'test split',
-      weights: 'model.safetensors',
-      config: (this.run?.config ?? {}) as unknown as Record<string, unknown>,
-      history: this.history.map((h) => ({ epoch: h.epoch + 1, trainLoss: h.trainLoss, valLoss: h.valLoss, valAccuracy: h.valAccuracy })),
+      onProgress,
     });
+    return {
+      ...result.report,
+      title: 'Evaluation in the browser',
+      run: { ...result.report.run, evaluatedOn: 'test split', splitSizes: { train: this.split.train.length, test: this.split.test.length } },
+      history: this.history.map((h) => ({ epoch: h.epoch + 1, trainLoss: h.trainLoss, valLoss: h.valLoss, valAccuracy: h.valAccuracy })),
+    };
   }
 
-  /**
-   * Top labels for one image file: the same loader path as evaluation (GPU autocrop, resize,
-   * normalise; eval-mode forward) on a one-item source. The box shown is the CPU reference
-   * autocrop, which the GPU kernel is tested to match.
-   */
-  async predict(bytes: Uint8Array, name: string): Promise<PagePrediction> {
+  /** Top labels and the Grad-CAM map of the top label for one image file (session's predictImages). */
+  async predict(bytes: Uint8Array, name: string, k = 5): Promise<PagePrediction> {
     if (!this.loaded) throw new Error('train a model or load a checkpoint first');
     const { model, meta } = this.loaded;
-    const item: DatasetItem = { path: name, label: 0, folder: '', sequence: null };
-    const one: ImageSource = { read: async () => bytes, decoder: this.decoder, description: name };
-    const r = await logitsFor(this.gpu, model, [item], one, { size: meta.inputSize, batch: 1, crop: meta.preprocessing.autocrop });
-    if (r.items.length === 0) throw new Error(r.failed[0]?.reason ?? `${name}: could not be read`);
+    const errors: string[] = [];
+    const [r] = await predictImages(this.gpu, model, meta, [{ name, bytes }], { topK: k, heatmap: true, decoder: this.decoder, onError: (_n, reason) => errors.push(reason) });
+    if (!r) throw new Error(errors[0] ?? `${name}: could not be read`);
+    // The decoded picture and its autocrop box, for display (the CPU reference of the GPU autocrop).
     const image = await this.decoder.decode(bytes, name);
     return {
       labels: meta.labels,
-      probabilities: softmaxRows(r.logits, meta.numClasses),
-      logits: r.logits,
+      probabilities: Float64Array.from(r.probabilities),
+      logits: Float32Array.from(r.logits),
       image,
       box: autocropBox(image, meta.preprocessing.autocrop),
+      cam: r.heatmap ? { height: r.heatmap.size, width: r.heatmap.size, values: r.heatmap.cam } : undefined,
     };
   }
 
@@ -251,7 +248,7 @@ export class PageEngine {
     return this.checkpointBytes;
   }
 
-  /** Loads a checkpoint (the CLI's model.safetensors); evaluation then uses the current dataset. */
+  /** Loads a checkpoint (the CLI's model.safetensors); evaluation then uses a split of the current dataset. */
   async loadCheckpoint(bytes: Uint8Array, name: string, dataset?: { source: WebDatasetSource; test: number; seed: number }): Promise<string> {
     const loaded = await loadWeights(bytes);
     parseCheckpointMeta(loaded.metadata, name); // a readable error before any GPU work
@@ -259,12 +256,13 @@ export class PageEngine {
     this.run = null;
     this.canContinue = false;
     this.history = [];
+    this.split = null;
     if (dataset) {
       const mode = meta.labelScheme === 'folders' ? 'folders' : meta.labelScheme;
       const { dataset: ds } = buildDataset(dataset.source.listing, mode, dataset.source.rootFiles);
       this.dataset = ds;
       this.source = { read: (p) => dataset.source.read(p), decoder: this.decoder, cache: this.cache, description: dataset.source.name };
-      this.testItems = ds.items.length > 1 ? makeSplit(ds, dataset.test, true, dataset.seed).test : [];
+      if (ds.items.length > 1) this.split = splitManifest(makeSplit(ds, dataset.test, true, dataset.seed));
     }
     return `Loaded ${name}: ResNet18 width ${meta.width}, ${meta.numClasses} labels (${meta.labelScheme}), ${meta.inputSize} px, autocrop ${meta.preprocessing.autocrop.mode}; trained ${meta.epoch} epoch(s), ${meta.step} steps${meta.valAccuracy !== undefined ? `, validation accuracy ${(meta.valAccuracy * 100).toFixed(1)}%` : ''}.`;
   }

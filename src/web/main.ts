@@ -331,7 +331,7 @@ async function predictFile(file: File): Promise<void> {
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
   const k = Math.max(1, num('predict-k'));
-  const result = await engine.predict(bytes, file.name);
+  const result = await engine.predict(bytes, file.name, k);
   const { image, box } = result;
   drawRgba($('predict-original') as HTMLCanvasElement, image.width, image.height, image.rgba);
   // The crop the model saw, from the decoded pixels and the autocrop box.

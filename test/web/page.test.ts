@@ -81,7 +81,7 @@ describe('web page (Chromium + SwiftShader)', () => {
     await p.locator('#evaluate').screenshot({ path: join(SHOTS, 'evaluate.png') });
   }, 180_000);
 
-  it('predicts one image: top-k labels and the autocropped input', async () => {
+  it('predicts one image: top-k labels, the autocropped input and the Grad-CAM overlay', async () => {
     const p = s.page;
     // One of the generated files, handed to the file input as a user would.
     const file = await p.evaluate(async () => {
@@ -104,6 +104,9 @@ describe('web page (Chromium + SwiftShader)', () => {
     // Autocrop cut the black frame: the crop is smaller than the input.
     expect(crop.cw * crop.ch).toBeLessThan(crop.ow * crop.oh);
     expect(crop.cw).toBeGreaterThan(0);
+    // Grad-CAM of the top label, drawn over the crop.
+    expect(await p.isVisible('#predict-cam')).toBe(true);
+    expect(await p.textContent('#predict-cam-caption')).toContain(`Grad-CAM for ${top[0]!.split(' ')[0]}`);
     await p.locator('#predict').screenshot({ path: join(SHOTS, 'predict.png') });
   }, 120_000);
 
