@@ -2,6 +2,7 @@
 // lab at ResNet18's layer shapes, whole training/inference steps, PyTorch's step when asked.
 import { cpus, loadavg } from 'node:os';
 import type { Gpu } from '../src/gpu/runtime.js';
+import { CONV2D_VARIANTS } from '../src/kernels/conv2d.js';
 import { ceilingSizes, measureCeilings, type CeilingResult } from './ceilings.js';
 import { kernelCases, NOT_YET_BENCHMARKED } from './cases/index.js';
 import { chooseTiming, timeRuns, type KernelCase, type Timing, type TimingMethod, type Validation } from './harness.js';
@@ -22,9 +23,13 @@ export interface BenchOptions {
   steps: number;
   quick: boolean;
   timing: 'auto' | 'gpu' | 'wall';
-  /** Only kernel cases whose name contains this text. */
-  filter?: string;
+  /** Only kernel cases whose name contains one of these texts. */
+  filter?: readonly string[];
+  /** Width of the stepped model's layer1 (64: torchvision's ResNet18; narrower for smoke tests). */
+  width: number;
   ceilings: boolean;
+  /** Time conv2d with every GEMM engine, not only the adapter's default. */
+  allVariants: boolean;
   vsTorch: boolean;
   /** Reference cost (multiply-adds) above which a case is validated at batch 1. */
   validateMacs: number;
@@ -105,7 +110,10 @@ export async function benchKernelCase(
   let timing: Timing;
   try {
     if (!v) v = await prepared.validate();
-    timing = await timeRuns(gpu, () => prepared.record(), { warmup: opts.warmup, repeats: opts.repeats, method: opts.method });
+    // The validation run at full size already compiled the pipeline and filled the pool: it
+    // counts as the first warm-up run.
+    const warmup = Math.max(0, opts.warmup - (useSmall ? 0 : 1));
+    timing = await timeRuns(gpu, () => prepared.record(), { warmup, repeats: opts.repeats, method: opts.method });
     // A kernel shorter than the timestamps' resolution reads 0 ms (SwiftShader ticks in tens of
     // microseconds): time it by synchronised wall time instead, which includes the submit.
     if (timing.median_ms === 0) timing = await timeRuns(gpu, () => prepared.record(), { warmup: 0, repeats: opts.repeats, method: 'wall-sync' });
@@ -181,6 +189,26 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
     wall_s: 0,
   };
 
+  // Whole steps first, so their first step compiles its pipelines from scratch (the kernel lab
+  // would otherwise have compiled most of them already).
+  for (const kind of ['train', 'infer'] as const satisfies readonly StepKind[]) {
+    if (!opts.groups.includes(kind)) continue;
+    log(`step ${kind} res ${opts.res} batch ${opts.batch} ...`);
+    const step = await runStep(gpu, kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, profile: !opts.quick, width: opts.width, log });
+    report.steps.push(step);
+    if (step.available && step.ok === false) report.ok = false;
+    if (opts.vsTorch && opts.width !== 64) {
+      report.torch.push({ kind: 'torch', name: `torch.resnet18.${kind}`, available: false, note: `torchvision's ResNet18 has width 64, not ${opts.width}`, res: opts.res, batch: opts.batch, median_ms: null });
+    } else if (opts.vsTorch) {
+      log(`torch ${kind} res ${opts.res} batch ${opts.batch} ...`);
+      const torch = await runTorchStep(kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, cuda: !gpu.adapter.isSwiftShader });
+      if (torch.available && step.available && step.median_ms !== null && torch.median_ms !== null) {
+        torch.engine_over_torch = round(step.median_ms / torch.median_ms, 3);
+      }
+      report.torch.push(torch);
+    }
+  }
+
   if (opts.groups.includes('kernels')) {
     if (opts.ceilings) {
       const sizes = opts.ceilingSizes ?? ceilingSizes(gpu, opts.quick);
@@ -189,7 +217,7 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
       if (report.ceilings.matmul.some((m) => !m.ok)) report.ok = false;
       log(`ceilings: ${round(report.ceilings.bandwidth_GBps, 3)} GB/s copy, ${round(report.ceilings.gflops, 3)} GFLOP/s matmul`);
     }
-    const cases = kernelCases(shapes).filter((c) => !opts.filter || c.name.includes(opts.filter));
+    const cases = kernelCases(shapes, opts.allVariants ? CONV2D_VARIANTS : undefined).filter((c) => !opts.filter?.length || opts.filter.some((f) => c.name.includes(f)));
     for (const c of cases) {
       log(`kernel ${c.name} ${c.shape} ...`);
       const result = await benchKernelCase(gpu, c, { ...opts, method }, report.ceilings);
@@ -198,22 +226,6 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
         log(`  CHECK FAILED: ${c.name}: relative error ${result.validation.maxRelErr} over ${result.validation.tolerance} (${result.validation.compared})`);
       }
       report.cases.push(result);
-    }
-  }
-
-  for (const kind of ['train', 'infer'] as const satisfies readonly StepKind[]) {
-    if (!opts.groups.includes(kind)) continue;
-    log(`step ${kind} res ${opts.res} batch ${opts.batch} ...`);
-    const step = await runStep(gpu, kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, log });
-    report.steps.push(step);
-    if (step.available && step.ok === false) report.ok = false;
-    if (opts.vsTorch) {
-      log(`torch ${kind} res ${opts.res} batch ${opts.batch} ...`);
-      const torch = await runTorchStep(kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, cuda: !gpu.adapter.isSwiftShader });
-      if (torch.available && step.available && step.median_ms !== null && torch.median_ms !== null) {
-        torch.engine_over_torch = round(step.median_ms / torch.median_ms, 3);
-      }
-      report.torch.push(torch);
     }
   }
 

@@ -2,6 +2,11 @@
 // engine runs them. The first step (pipeline compilation, first buffer allocations) is reported
 // apart from the steady-state median.
 import type { Gpu } from '../src/gpu/runtime.js';
+import { Tensor } from '../src/gpu/tensor.js';
+import { Adadelta } from '../src/nn/optim.js';
+import { ResNet18 } from '../src/nn/resnet.js';
+import { forward, trainStep } from '../src/nn/train.js';
+import { Rng } from '../src/reference/random.js';
 
 export type StepKind = 'train' | 'infer';
 
@@ -10,6 +15,10 @@ export interface StepOptions {
   batch: number;
   warmup: number;
   steps: number;
+  /** Run one extra step under GPU timestamps to list the kernels that take the most time. */
+  profile: boolean;
+  /** Channels of layer1: 64 is torchvision's ResNet18; narrower keeps the topology (tests). */
+  width: number;
   log: (line: string) => void;
 }
 
@@ -17,6 +26,8 @@ export interface StepResult {
   kind: 'step';
   name: string;
   available: boolean;
+  /** Channels of layer1 (64: torchvision's ResNet18). */
+  width?: number;
   /** Why the case did not run, when it did not. */
   note?: string;
   res: number;
@@ -39,15 +50,115 @@ export interface StepResult {
   top_kernels?: { name: string; ms: number; count: number }[];
 }
 
+const NUM_CLASSES = 15;
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** A fixed synthetic batch: normal pixels (seeded), labels spread over the classes. */
+function syntheticBatch(gpu: Gpu, res: number, batch: number): { images: Tensor; labels: Tensor } {
+  const rng = new Rng(20261126);
+  const pixels = new Float32Array(batch * 3 * res * res);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.normal();
+  const labels = Array.from({ length: batch }, (_, i) => (i * 5) % NUM_CLASSES);
+  return { images: Tensor.fromArray(gpu, pixels, [batch, 3, res, res]), labels: Tensor.fromArray(gpu, labels, [batch], 'i32') };
+}
+
+/**
+ * One step as the engine runs it: everything recorded into one encoder, one submit, then a wait
+ * for the GPU (the measured time covers recording, submit and execution). Returns the loss tensor
+ * (training) or the logits (inference); the caller releases it.
+ */
+function recordStep(kind: StepKind, model: ResNet18, optimizer: Adadelta, images: Tensor, labels: Tensor): Tensor {
+  return kind === 'train' ? trainStep(model, optimizer, images, labels) : forward(model, images);
+}
+
+async function readScalar(t: Tensor): Promise<number> {
+  return (await t.toFloat32())[0]!;
+}
+
 export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Promise<StepResult> {
-  void gpu;
-  return {
-    kind: 'step',
-    name: `resnet18.${kind}`,
-    available: false,
-    note: 'not available yet: src/nn has no ResNet18 model and training step at this commit',
-    res: opts.res,
-    batch: opts.batch,
-    median_ms: null,
-  };
+  const name = opts.width === 64 ? `resnet18.${kind}` : `resnet18-w${opts.width}.${kind}`;
+  const result: StepResult = { kind: 'step', name, available: true, width: opts.width, res: opts.res, batch: opts.batch, median_ms: null };
+  await gpu.sync();
+  gpu.pool.resetPeak();
+  const model = new ResNet18(gpu, { numClasses: NUM_CLASSES, seed: 1, width: opts.width });
+  if (kind === 'train') model.train();
+  else model.eval();
+  const optimizer = new Adadelta(model.arena);
+  const { images, labels } = syntheticBatch(gpu, opts.res, opts.batch);
+  try {
+    // First step: compiles the pipelines this step needs and fills the pool.
+    const compiledBefore = gpu.pipelineCompileCount;
+    let t0 = performance.now();
+    let out = recordStep(kind, model, optimizer, images, labels);
+    gpu.submit();
+    await gpu.sync();
+    result.first_step_ms = performance.now() - t0;
+    result.pipelines_compiled = gpu.pipelineCompileCount - compiledBefore;
+    if (kind === 'train') result.loss_first = await readScalar(out);
+    out.release();
+    for (let i = 1; i < opts.warmup; i++) {
+      recordStep(kind, model, optimizer, images, labels).release();
+      await gpu.sync();
+    }
+
+    const all: number[] = [];
+    const before = { ...gpu.counters };
+    for (let i = 0; i < opts.steps; i++) {
+      t0 = performance.now();
+      out = recordStep(kind, model, optimizer, images, labels);
+      gpu.submit();
+      await gpu.sync();
+      all.push(performance.now() - t0);
+      if (i < opts.steps - 1) out.release();
+    }
+    result.dispatches_per_step = (gpu.counters.dispatches - before.dispatches) / opts.steps;
+    result.submits_per_step = (gpu.counters.submits - before.submits) / opts.steps;
+    if (kind === 'train') {
+      result.loss_last = await readScalar(out);
+      result.ok = Number.isFinite(result.loss_first) && Number.isFinite(result.loss_last);
+    } else {
+      const logits = await out.toFloat32();
+      result.ok = logits.length === opts.batch * NUM_CLASSES && logits.every(Number.isFinite);
+    }
+    out.release();
+    result.median_ms = median(all);
+    result.min_ms = Math.min(...all);
+    result.all_ms = all;
+    result.img_s = (opts.batch * 1000) / result.median_ms;
+    result.peak_pool_bytes = gpu.pool.stats().peakLiveBytes;
+
+    // One more step under GPU timestamps: where the step's time goes, per kernel name.
+    if (opts.profile && gpu.setProfiling(true)) {
+      try {
+        recordStep(kind, model, optimizer, images, labels).release();
+        const entries = await gpu.takeProfile();
+        const byName = new Map<string, { ms: number; count: number }>();
+        for (const e of entries) {
+          const k = byName.get(e.name) ?? { ms: 0, count: 0 };
+          k.ms += e.ms;
+          k.count++;
+          byName.set(e.name, k);
+        }
+        result.top_kernels = [...byName]
+          .map(([name, k]) => ({ name, ms: k.ms, count: k.count }))
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 8);
+      } finally {
+        gpu.setProfiling(false);
+      }
+    }
+    await gpu.throwPendingErrors();
+  } finally {
+    images.release();
+    labels.release();
+    optimizer.destroy();
+    model.destroy();
+    await gpu.sync();
+  }
+  return result;
 }
