@@ -50,12 +50,18 @@ const only = process.env.LAYERS ? new RegExp(process.env.LAYERS) : null;
 console.log(`adapter: ${gpu.adapter.description}; variant ${conv2dVariant(gpu, opts)}${opts.tile ? ' tile ' + JSON.stringify(opts.tile) : ''}; batch ${N}; ${reps} reps after a warm-up`);
 const rng = new Rng(7);
 
+// Wall time per run, and process CPU time per run: other engineers share the 2 cores, so
+// CPU-seconds (SwiftShader's worker threads are in this process) are the steadier figure.
+const cpuMs: number[] = [];
 async function time(run: () => Tensor): Promise<number> {
   run().release();
   await gpu.sync();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) run().release();
   await gpu.sync();
+  const c = process.cpuUsage(c0);
+  cpuMs.push((c.user + c.system) / 1000 / reps);
   return (performance.now() - t0) / reps;
 }
 
@@ -76,7 +82,11 @@ for (const l of LAYERS) {
   const d = await time(() => conv2dBackwardData(gpu, dy, w, xShape, p, opts));
   const g = await time(() => conv2dBackwardWeight(gpu, x, dy, wShape, p, opts));
   const gf = (ms: number) => (flop / ms / 1e6).toFixed(2).padStart(6);
-  console.log(`${l.name.padEnd(30)} ${gf(f)} ${f.toFixed(1).padStart(7)}   ${gf(d)} ${d.toFixed(1).padStart(7)}   ${gf(g)} ${g.toFixed(1).padStart(7)}`);
+  const [cf, cd, cg] = cpuMs.splice(0) as [number, number, number];
+  console.log(
+    `${l.name.padEnd(30)} ${gf(f)} ${f.toFixed(1).padStart(7)}   ${gf(d)} ${d.toFixed(1).padStart(7)}   ${gf(g)} ${g.toFixed(1).padStart(7)}` +
+      `   | per CPU-s: ${gf(cf)} ${gf(cd)} ${gf(cg)}`,
+  );
   if (!l.name.startsWith('matmul')) {
     total.flop += flop * (l.name.startsWith('conv1') ? 2 : 3);
     total.ms += f + (l.name.startsWith('conv1') ? 0 : d) + g;

@@ -10,8 +10,13 @@
 
 @compute @workgroup_size({{WG}})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let nTile = wid.x + wid.z * nwg.x;
-  let m0 = wid.y * {{TM}}u;
+  // Tiles are numbered linearly (column tiles fastest) over a grid folded into x, y, z.
+  let nTiles = (P.N + {{NSPAN}}u - 1u) / {{NSPAN}}u;
+  let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let mTile = t / nTiles;
+  let nTile = t - mTile * nTiles;
+  let m0 = mTile * {{TM}}u;
+  if (m0 >= P.M) { return; }
   let n0 = nTile * {{NSPAN}}u + lid;
 {{NDECL}}
 {{ACCDECL}}

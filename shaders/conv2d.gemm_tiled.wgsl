@@ -15,8 +15,14 @@ var<workgroup> Bs: array<f32, 1024>; // [k][n]
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let nTile = wid.x + wid.z * nwg.x;
-  let m0 = wid.y * BM;
+  // Tiles are numbered linearly (column tiles fastest) over a grid folded into x, y, z; the
+  // early return is uniform per workgroup, so no barrier is skipped by part of a workgroup.
+  let nTiles = (P.N + BN - 1u) / BN;
+  let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let mTile = t / nTiles;
+  let nTile = t - mTile * nTiles;
+  let m0 = mTile * BM;
+  if (m0 >= P.M) { return; }
   let n0 = nTile * BN;
   let tx = lid % 16u;
   let ty = lid / 16u;

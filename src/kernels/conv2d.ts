@@ -13,6 +13,7 @@ import forwardPass from '../../shaders/conv2d.forward.wgsl';
 import forward1x1Pass from '../../shaders/conv2d.forward_1x1.wgsl';
 import bwdDataPass from '../../shaders/conv2d.bwd_data.wgsl';
 import bwdWeightPass from '../../shaders/conv2d.bwd_weight.wgsl';
+import col2imSource from '../../shaders/conv2d.col2im.wgsl';
 import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
 
 export interface Conv2dParams {
@@ -90,10 +91,12 @@ const gemmKernels = new KernelFamily<GemmKey>(({ pass, variant, tile }): Kernel 
 });
 
 const bwdBiasKernel: Kernel = { name: 'conv2d.bwd_bias', source: bwdBiasSource };
+const col2imKernel: Kernel = { name: 'conv2d.col2im', source: col2imSource };
 
 /** Register tile for a GEMM with `cols` columns: the workgroup width that wastes fewest columns. */
-function regTile(cols: number): RegTile {
-  const tm = 4;
+function regTile(rows: number, cols: number): RegTile {
+  // 8 rows per invocation halve the column loads per multiply-add (measured ~1.3x on SwiftShader).
+  const tm = rows >= 32 ? 8 : 4;
   const tn = 4;
   let best = 64;
   let bestCover = Infinity;
@@ -118,19 +121,19 @@ function runGemm(
   buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
   opts?: Conv2dOptions,
 ): void {
-  const tile = opts?.tile ?? regTile(N);
+  const tile = opts?.tile ?? regTile(M, N);
   const kernel = gemmKernels.get({ pass, variant, tile: variant === 'tiled' ? { tm: 0, tn: 0, wg: 0 } : tile });
   const mSpan = variant === 'tiled' ? 64 : tile.tm;
   const nSpan = variant === 'tiled' ? 64 : tile.wg * tile.tn;
   const max = Math.min(gpu.limits.maxWorkgroupsPerDimension, opts?.maxWorkgroupsPerDimension ?? Infinity);
-  const nTiles = Math.ceil(N / nSpan);
-  const mTiles = Math.ceil(M / mSpan);
-  if (mTiles > max) throw new RangeError(`conv2d.${pass}: ${M} rows need ${mTiles} workgroups, over ${max}`);
-  // Column tiles run along x, folded into z beyond the limit; the kernel bound-checks the excess.
-  const gx = Math.min(nTiles, max);
-  const gz = Math.ceil(nTiles / gx);
-  if (gz > max) throw new RangeError(`conv2d.${pass}: ${N} columns need ${nTiles} workgroups, over ${max}^2`);
-  gpu.dispatch(kernel, { uniforms, buffers, workgroups: [gx, mTiles, gz] });
+  // Tiles are numbered linearly and the grid folded into (x, y, z); the kernel drops the excess.
+  const tiles = Math.ceil(N / nSpan) * Math.ceil(M / mSpan);
+  const gx = Math.min(tiles, max);
+  const rest = Math.ceil(tiles / gx);
+  const gy = Math.min(rest, max);
+  const gz = Math.ceil(rest / gy);
+  if (gz > max) throw new RangeError(`conv2d.${pass}: ${M} x ${N} outputs need ${tiles} workgroups, over ${max}^3`);
+  gpu.dispatch(kernel, { uniforms, buffers, workgroups: [gx, gy, gz] });
 }
 
 // ------------------------------------------------------------------ binding splits
@@ -220,7 +223,10 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
   return y;
 }
 
-/** dx of y = conv2d(x, weight), given dy. */
+/**
+ * dx of y = conv2d(x, weight), given dy: the column gradient dcol = weight^T * dy as a plain GEMM
+ * (no wasted taps on strided convs), then col2im gathers it into dx.
+ */
 export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions): Tensor {
   const op = 'conv2dBackwardData';
   const g = geometry(op, xShape, weight.shape, p);
@@ -232,15 +238,23 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
   const dx = Tensor.empty(gpu, [g.N, g.C, g.H, g.W]);
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
-  const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
+  const rows = g.C * g.kh * g.kw;
+  const colImg = rows * g.Ho * g.Wo;
+  const chunk = Math.min(g.N, imagesPerChunk(gpu, op, [xImg, yImg, colImg]));
+  const dcol = Tensor.empty(gpu, [rows, chunk * g.Ho * g.Wo]);
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
     const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    const cols = nc * g.Ho * g.Wo;
+    const colb = chunkBinding(dcol, 0, rows * cols);
+    const u = new Uint32Array([rows, cols, g.Co, g.Ho * g.Wo, dyb.off, 0, 0, 0]);
+    runGemm(gpu, 'bwd_data', variant, rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
     const dxb = chunkBinding(dx, n0 * xImg, nc * xImg);
-    const cols = nc * g.H * g.W;
-    const u = new Uint32Array([g.C, cols, g.Co * g.kh * g.kw, g.Co, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dyb.off, dxb.off, 0, 0]);
-    runGemm(gpu, 'bwd_data', variant, g.C, cols, u, [dyb.binding, weight.binding, dxb.binding], opts);
+    const total = nc * xImg;
+    const u2 = new Uint32Array([total, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dxb.off, cols]);
+    gpu.dispatch(col2imKernel, { uniforms: u2, buffers: [colb.binding, dxb.binding], workgroups: Math.ceil(total / 64) });
   }
+  dcol.release();
   return dx;
 }
 
