@@ -201,7 +201,10 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
       report.torch.push({ kind: 'torch', name: `torch.resnet18.${kind}`, available: false, note: `torchvision's ResNet18 has width 64, not ${opts.width}`, res: opts.res, batch: opts.batch, median_ms: null });
     } else if (opts.vsTorch) {
       log(`torch ${kind} res ${opts.res} batch ${opts.batch} ...`);
-      const torch = await runTorchStep(kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, cuda: !gpu.adapter.isSwiftShader });
+      const torch = await runTorchStep(kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, cuda: !gpu.adapter.isSwiftShader,
+        // On the CPU, as many threads as SwiftShader has cores (both use the whole machine).
+        threads: gpu.adapter.isSwiftShader ? cpus().length : 0,
+      });
       if (torch.available && step.available && step.median_ms !== null && torch.median_ms !== null) {
         torch.engine_over_torch = round(step.median_ms / torch.median_ms, 3);
       }

@@ -67,7 +67,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
 export async function findTorchPython(): Promise<{ python: string; version: string } | null> {
   const candidates = [process.env.BRAINMRI_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
   for (const python of [...new Set(candidates)]) {
-    const r = await run(python, ['-c', 'import torch, torchvision; print(torch.__version__)'], 60_000);
+    const r = await run(python, ['-c', 'import torch; print(torch.__version__)'], 60_000);
     if (r.code === 0) return { python, version: r.out.trim() };
   }
   return null;
@@ -78,7 +78,7 @@ export async function runTorchStep(kind: StepKind, opts: TorchOptions): Promise<
   const script = torchScriptPath();
   if (!script) return { ...base, note: 'bench/torch_step.py not found next to the bench' };
   const found = await findTorchPython();
-  if (!found) return { ...base, note: 'no python3 with torch and torchvision found (set BRAINMRI_PYTHON to one)' };
+  if (!found) return { ...base, note: 'no python3 with torch found (set BRAINMRI_PYTHON to one)' };
   const args = [
     script,
     '--mode', kind,

@@ -2,7 +2,7 @@
 """The bench's ResNet18 step in PyTorch, for `node dist/bench.js --vs-torch`.
 
 Same workload as the engine's train/infer cases: torchvision's resnet18 topology with 15
-classes, random init, one fixed synthetic batch (N, 3, res, res); train = zero grads, forward with
+classes (defined here, so torchvision is not needed; the parameter count is checked), random init, one fixed synthetic batch (N, 3, res, res); train = zero grads, forward with
 train-mode BatchNorm, mean cross-entropy, backward, Adadelta(lr=1, rho=0.9, eps=1e-6);
 infer = eval-mode forward under no_grad. Warm-up steps, then the median of the timed steps,
 each synchronised (CUDA: torch.cuda.synchronize; CPU is synchronous).
@@ -17,9 +17,49 @@ import sys
 import time
 
 
+def resnet18(torch, num_classes):
+    """torchvision's resnet18 topology: 7x7/2 stem, 3x3/2 max pool, four stages of two
+    BasicBlocks (1x1/2 conv + BN downsample where the shape changes), average pool, linear."""
+    nn = torch.nn
+
+    class BasicBlock(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            self.relu = nn.ReLU(inplace=True)
+            self.downsample = None
+            if stride != 1 or cin != cout:
+                self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            identity = x if self.downsample is None else self.downsample(x)
+            return self.relu(out + identity)
+
+    layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1)]
+    cin = 64
+    for i, width in enumerate([64, 128, 256, 512]):
+        stride = 1 if i == 0 else 2
+        layers += [BasicBlock(cin, width, stride), BasicBlock(width, width, 1)]
+        cin = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, num_classes)]
+    net = nn.Sequential(*layers)
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    params = sum(p.numel() for p in net.parameters())
+    expected = 11689512 - 513 * 1000 + 513 * num_classes
+    if params != expected:
+        raise SystemExit(f"torch_step.py: ResNet18 has {params} parameters, expected {expected}")
+    return net
+
+
 def run(args):
     import torch
-    import torchvision
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -28,7 +68,7 @@ def run(args):
     if args.device == "cuda" and device.type != "cuda":
         raise SystemExit("torch_step.py: --device cuda but torch sees no CUDA device")
     torch.manual_seed(20261126)
-    net = torchvision.models.resnet18(num_classes=15).to(device)
+    net = resnet18(torch, 15).to(device)
     images = torch.randn(args.batch, 3, args.res, args.res, device=device)
     labels = (torch.arange(args.batch, device=device) * 5) % 15
     loss_fn = torch.nn.CrossEntropyLoss()
