@@ -23,6 +23,8 @@ interface PageState {
   busy: boolean;
   curves: CurvePoints;
   lastReport: ReportData | null;
+  /** The last prediction's labels, probabilities and logits (read by the browser tests). */
+  lastPrediction: { name: string; labels: readonly string[]; probabilities: number[]; logits: number[] } | null;
 }
 
 const state: PageState = {
@@ -33,6 +35,7 @@ const state: PageState = {
   busy: false,
   curves: { trainLoss: [], trainAcc: [], valLoss: [], valAcc: [] },
   lastReport: null,
+  lastPrediction: null,
 };
 
 // Exposed for the browser test and for anyone poking at the page from the console.
@@ -329,9 +332,11 @@ async function predictFile(file: File): Promise<void> {
     $('predict-topk').innerHTML = '<li>Train a model or load a checkpoint first.</li>';
     return;
   }
+  $('predict').dataset.state = 'busy';
   const bytes = new Uint8Array(await file.arrayBuffer());
   const k = Math.max(1, num('predict-k'));
   const result = await engine.predict(bytes, file.name, k);
+  state.lastPrediction = { name: file.name, labels: result.labels, probabilities: Array.from(result.probabilities), logits: Array.from(result.logits) };
   const { image, box } = result;
   drawRgba($('predict-original') as HTMLCanvasElement, image.width, image.height, image.rgba);
   // The crop the model saw, from the decoded pixels and the autocrop box.
@@ -360,6 +365,7 @@ function wirePrediction(): void {
   const run = (file: File | undefined) => {
     if (!file) return;
     predictFile(file).catch((err) => {
+      $('predict').dataset.state = 'error';
       show('predict-result');
       $('predict-topk').innerHTML = `<li>Prediction failed: ${escapeXml(errorText(err))}</li>`;
     });

@@ -1,0 +1,153 @@
+// A checkpoint trained in Node (the session library the CLI's `train` runs) loads in the page and
+// gives the same predictions on the same images, and a checkpoint trained and downloaded in the
+// page gives the same predictions in Node. Both sides run WebGPU on SwiftShader (Dawn in Node,
+// Chromium's Dawn in the page). Inputs: PNGs (lossless, so both decoders give identical pixels)
+// and one JPEG (libjpeg-turbo in both sharp and Chromium).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { fileReader, NodeImageDecoder, scanDataRoot } from '../../src/data/node.js';
+import { generateSynthetic, renderSlice } from '../../src/data/synth.js';
+import { createNodeGpu } from '../../src/gpu/node.js';
+import type { Gpu } from '../../src/gpu/runtime.js';
+import { Rng } from '../../src/reference/random.js';
+import { modelFromCheckpoint } from '../../src/session/checkpoint.js';
+import { defaultConfig, resolveConfig } from '../../src/session/config.js';
+import { MemoryRunStore, RUN_FILES } from '../../src/session/io.js';
+import { predictImages } from '../../src/session/predict.js';
+import { TrainingRun } from '../../src/session/train.js';
+import { openPage, type PageSession } from './harness.js';
+
+interface Prediction {
+  name: string;
+  logits: number[];
+}
+
+const argmax = (v: readonly number[]) => v.reduce((b, x, i) => (x > v[b]! ? i : b), 0);
+
+/** max|a - b| / max|b|: the project's norm-relative error. */
+function relErr(a: readonly number[], b: readonly number[]): number {
+  let num = 0;
+  let den = 1e-12;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i]! - b[i]!));
+    den = Math.max(den, Math.abs(b[i]!));
+  }
+  return num / den;
+}
+
+describe('checkpoints move between Node (CLI library) and the page', () => {
+  let gpu: Gpu;
+  let s: PageSession;
+  let dir: string;
+  const images: { name: string; bytes: Uint8Array }[] = [];
+
+  beforeAll(async () => {
+    gpu = await createNodeGpu({ log: () => {} });
+    dir = mkdtempSync(join(tmpdir(), 'brainmri-parity-'));
+    await generateSynthetic({ out: join(dir, 'data'), scale: 0.001, seed: 11 });
+    // Three PNG slices and one JPEG of the generated set.
+    const kinds: [string, 'T1' | 'T1C+' | 'T2'][] = [['Meningioma', 'T1C+'], ['Normal', 'T2'], ['Glioblastoma', 'T1']];
+    for (const [i, [type, seq]] of kinds.entries()) {
+      const slice = renderSlice(type, seq, new Rng(900 + i));
+      const gray = Buffer.from(Array.from(slice.gray, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
+      const png = await sharp(gray, { raw: { width: slice.width, height: slice.height, channels: 1 } }).png().toBuffer();
+      images.push({ name: `${type}-${seq}.png`, bytes: new Uint8Array(png) });
+    }
+    const { dataset } = await scanDataRoot(join(dir, 'data'), '15');
+    const jpeg = dataset.items.find((it) => it.folder === 'Astrocitoma T2')!;
+    images.push({ name: 'astro.jpg', bytes: await fileReader(join(dir, 'data'))(jpeg.path) });
+    s = await openPage();
+    await s.page.waitForSelector('#adapter[data-state="ok"]', { timeout: 60_000 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await s?.close();
+    gpu?.destroy();
+  });
+
+  async function predictInPage(): Promise<Prediction[]> {
+    const out: Prediction[] = [];
+    for (const img of images) {
+      await s.page.setInputFiles('#predict-input', { name: img.name, mimeType: img.name.endsWith('.png') ? 'image/png' : 'image/jpeg', buffer: Buffer.from(img.bytes) });
+      await s.page.waitForFunction((name) => {
+        const st = (globalThis as unknown as { brainmri: { lastPrediction: { name: string } | null } }).brainmri;
+        const state = document.getElementById('predict')?.dataset.state;
+        return state === 'error' || (state === 'done' && st.lastPrediction?.name === name);
+      }, img.name, { timeout: 60_000 });
+      expect(await s.page.getAttribute('#predict', 'data-state'), (await s.page.textContent('#predict-topk')) ?? '').toBe('done');
+      const p = await s.page.evaluate(() => (globalThis as unknown as { brainmri: { lastPrediction: Prediction } }).brainmri.lastPrediction);
+      out.push({ name: p.name, logits: p.logits });
+      // Clear the input so choosing the next file fires 'change' even for equal names.
+      await s.page.setInputFiles('#predict-input', []);
+    }
+    return out;
+  }
+
+  async function predictInNode(checkpoint: Uint8Array): Promise<Prediction[]> {
+    const { model, meta } = await modelFromCheckpoint(gpu, checkpoint, 'model.safetensors');
+    try {
+      const r = await predictImages(gpu, model, meta, images, { decoder: new NodeImageDecoder(), topK: 3 });
+      return r.map((p) => ({ name: p.name, logits: p.logits }));
+    } finally {
+      model.destroy();
+    }
+  }
+
+  function expectSame(page: Prediction[], node: Prediction[]): void {
+    expect(page.map((p) => p.name)).toEqual(node.map((p) => p.name));
+    // The images give different logits, so agreement is not a constant output agreeing with itself.
+    expect(relErr(node[0]!.logits, node[1]!.logits)).toBeGreaterThan(1e-3);
+    if (process.env.BRAINMRI_VERBOSE) for (let i = 0; i < node.length; i++) console.log(node[i]!.name, relErr(page[i]!.logits, node[i]!.logits), argmax(node[i]!.logits));
+    for (let i = 0; i < node.length; i++) {
+      const why = `${node[i]!.name}: page ${page[i]!.logits.map((v) => v.toFixed(4)).join(' ')} vs node ${node[i]!.logits.map((v) => v.toFixed(4)).join(' ')}`;
+      expect(argmax(page[i]!.logits), why).toBe(argmax(node[i]!.logits));
+      // Same kernels, same adapter kind, same pixels (PNG): only float summation order may differ.
+      // The JPEG adds whatever the two libjpeg-turbo builds differ by (usually nothing).
+      expect(relErr(page[i]!.logits, node[i]!.logits), why).toBeLessThan(node[i]!.name.endsWith('.png') ? 1e-4 : 2e-2);
+    }
+  }
+
+  it('a checkpoint trained in Node loads in the page and gives the same top-1 (and logits)', async () => {
+    const { dataset, report } = await scanDataRoot(join(dir, 'data'), '15');
+    const store = new MemoryRunStore('node run');
+    const config = resolveConfig(defaultConfig({ isSwiftShader: true }), { res: 32, batch: 12, epochs: 1, maxSteps: 3, width: 8, valSize: 0 });
+    const run = new TrainingRun(gpu, { dataset, scan: report }, { config }, { source: { read: fileReader(join(dir, 'data')), decoder: new NodeImageDecoder(), description: 'synthetic' }, store });
+    await run.run();
+    const ckpt = (await store.read(RUN_FILES.model))!;
+    const path = join(dir, 'node-model.safetensors');
+    writeFileSync(path, ckpt);
+    const node = await predictInNode(ckpt);
+
+    await s.page.setInputFiles('#ckpt-load', path);
+    await s.page.waitForSelector('#checkpoint[data-state="loaded"]', { timeout: 60_000 });
+    expect(await s.page.textContent('#ckpt-status')).toContain('width 8, 15 labels');
+    expectSame(await predictInPage(), node);
+  }, 240_000);
+
+  it('a checkpoint trained and downloaded in the page gives the same top-1 (and logits) in Node', async () => {
+    const p = s.page;
+    await p.fill('#synth-scale', '0.001');
+    await p.click('#synth-generate');
+    await p.waitForFunction(() => document.querySelector('#data-summary')?.textContent?.includes('images in'), undefined, { timeout: 90_000 });
+    await p.fill('#opt-size', '32');
+    await p.fill('#opt-batch', '12');
+    await p.fill('#opt-epochs', '1');
+    await p.selectOption('#opt-width', '8');
+    await p.fill('#opt-max-steps', '3');
+    await p.click('#train-start');
+    await p.waitForSelector('#train[data-state="stopped"], #train[data-state="done"], #train[data-state="error"]', { timeout: 180_000 });
+    expect(await p.getAttribute('#train', 'data-state'), (await p.textContent('#train-log')) ?? '').not.toBe('error');
+    const page = await predictInPage();
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click('#ckpt-download')]);
+    const path = join(dir, 'page-model.safetensors');
+    await download.saveAs(path);
+    const node = await predictInNode(new Uint8Array(readFileSync(path)));
+    expectSame(page, node);
+  }, 300_000);
+
+  it('left no page errors', () => {
+    expect(s.errors).toEqual([]);
+  });
+});
