@@ -287,7 +287,6 @@ export function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Tensor {
   const op = 'conv2dBackwardBias';
   if (dy.shape.length !== 4) throw new RangeError(`${op}: dy ${shapeString(dy.shape)} must be (N, Cout, Ho, Wo)`);
   const [N, Co, Ho, Wo] = dy.shape as [number, number, number, number];
-  if (Co > gpu.limits.maxWorkgroupsPerDimension) throw new RangeError(`${op}: ${Co} channels exceed one dispatch`);
   const db = Tensor.empty(gpu, [Co]);
   const yImg = Co * Ho * Wo;
   const chunk = imagesPerChunk(gpu, op, [yImg]);
@@ -295,7 +294,7 @@ export function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Tensor {
     const nc = Math.min(chunk, N - n0);
     const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
     const u = new Uint32Array([Co, nc, Ho * Wo, dyb.off, n0 > 0 ? 1 : 0, 0, 0, 0]);
-    gpu.dispatch(bwdBiasKernel, { uniforms: u, buffers: [dyb.binding, db.binding], workgroups: Co });
+    gpu.dispatch(bwdBiasKernel, { uniforms: u, buffers: [dyb.binding, db.binding], workgroups: Math.ceil(Co / 64) });
   }
   return db;
 }
