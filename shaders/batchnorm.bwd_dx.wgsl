@@ -1,10 +1,10 @@
 // dx = k1[c] * g + k2[c] * (x - mean[c]) + k3[c], g = dy (masked by y > 0 when RELU = 1), over a batch chunk.
 // dy, x, y, dx: (nb, C, H, W) from element params.off (all share it: same shape, aligned starts);
 // coef: (4, C) = (mean, k1, k2, k3).
+// Grid (ceil(H*W / 64), C, nb): the channel is the workgroup's y, so no per-element division.
 override RELU: u32 = 0u;
 
 struct Params {
-  count: u32,
   hw: u32,
   c: u32,
   off: u32,
@@ -17,14 +17,14 @@ struct Params {
 @group(0) @binding(4) var<storage, read> coef: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * 256u + lid;
-  if (i >= params.count) {
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let p = wid.x * 64u + lid;
+  if (p >= params.hw) {
     return;
   }
-  let c = (i / params.hw) % params.c;
-  let k = params.off + i;
+  let c = wid.y;
+  let k = params.off + (wid.z * params.c + c) * params.hw + p;
   var g = dy[k];
   if (RELU == 1u) {
     g = select(0.0, g, y[k] > 0.0);

@@ -76,15 +76,17 @@ function planeSums(gpu: Gpu, kernels: Record<PlaneVariant, Kernel>, N: number, C
 
 /** Records an elementwise per-channel kernel (apply / bwd_dx) over batch chunks. */
 function perElement(gpu: Gpu, kernel: Kernel, N: number, C: number, HW: number, inputs: Tensor[], coef: Tensor, out: Tensor, separateOff: boolean): void {
-  for (const [n0, nb] of batchChunks(gpu, kernel.name, N, [C * HW])) {
+  const maxWg = gpu.limits.maxWorkgroupsPerDimension;
+  if (C > maxWg || Math.ceil(HW / 64) > maxWg) throw new RangeError(`${kernel.name}: C = ${C} or H*W = ${HW} too large for one dispatch`);
+  for (const [n0, nb] of batchChunks(gpu, kernel.name, N, [C * HW], maxWg)) {
     const count = nb * C * HW;
     const ranges = inputs.map((t) => bindRange(t, n0 * C * HW, count));
     const o = bindRange(out, n0 * C * HW, count);
     const offs = separateOff ? [ranges[0]!.off, o.off] : [o.off];
     gpu.dispatch(kernel, {
-      uniforms: packUniforms([count, HW, C, ...offs]),
+      uniforms: packUniforms([HW, C, ...offs]),
       buffers: [...ranges.map((r) => r.binding), coef.binding, o.binding],
-      workgroups: Math.ceil(count / 256),
+      workgroups: [Math.ceil(HW / 64), C, nb],
     });
   }
 }

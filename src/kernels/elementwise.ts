@@ -25,9 +25,9 @@ export function bindRange(t: Tensor, start: number, count: number): RangeBinding
  * Splits `n` samples into chunks whose range bindings fit `gpu.limits.maxBindingBytes`;
  * `perSample` lists the elements per sample of every tensor that is bound by range.
  */
-export function batchChunks(gpu: Gpu, op: string, n: number, perSample: readonly number[]): Array<[number, number]> {
+export function batchChunks(gpu: Gpu, op: string, n: number, perSample: readonly number[], maxPerChunk = Infinity): Array<[number, number]> {
   const widest = Math.max(1, ...perSample);
-  const per = Math.floor((gpu.limits.maxBindingBytes - 256) / (widest * 4));
+  const per = Math.min(maxPerChunk, Math.floor((gpu.limits.maxBindingBytes - 256) / (widest * 4)));
   if (per < 1) throw new RangeError(`${op}: one sample of ${widest} elements does not fit the ${gpu.limits.maxBindingBytes}-byte binding limit`);
   const chunks: Array<[number, number]> = [];
   for (let n0 = 0; n0 < n; n0 += per) chunks.push([n0, Math.min(per, n - n0)]);
