@@ -38,7 +38,8 @@ export function argmaxRows(gpu: Gpu, x: Tensor): Tensor {
 export function confusionCounts(gpu: Gpu, predictions: Tensor, labels: Tensor, numClasses: number, into?: Tensor): Tensor {
   const K = numClasses;
   if (predictions.size !== labels.size) throw new RangeError(`confusionCounts: predictions ${shapeString(predictions.shape)} and labels ${shapeString(labels.shape)} differ`);
-  if (into && into.size !== K * K) throw new RangeError(`confusionCounts: into ${shapeString(into.shape)} must hold ${K}x${K} counts`);
+  if (predictions.dtype !== 'i32' || labels.dtype !== 'i32') throw new RangeError(`confusionCounts: predictions and labels must be i32`);
+  if (into && (into.size !== K * K || into.dtype !== 'u32')) throw new RangeError(`confusionCounts: into ${shapeString(into.shape)} ${into.dtype} must hold ${K}x${K} u32 counts`);
   let counts = into;
   if (!counts) {
     counts = Tensor.empty(gpu, [K * K], 'u32');
