@@ -13,6 +13,9 @@ export interface FixtureEntry {
   torch32_err?: number;
   torch32_l2?: number;
   ref_l2?: number;
+  /** Sampled entries (full-width fixture): flat indices into the full tensor, and its max|truth|. */
+  indices?: number[];
+  ref_max?: number;
 }
 
 export interface ParityMeta {
@@ -106,6 +109,25 @@ export function judge(name: string, actual: ArrayLike<number>, truth: Float64Arr
     l2 += d * d;
   }
   const err = diff / Math.max(1e-12, ref);
+  const torch32 = e.torch32_err ?? 0;
+  return { name, err, torch32, ratio: err / (FLOOR + K * torch32), ok: err <= FLOOR + K * torch32, l2: Math.sqrt(l2) };
+}
+
+/**
+ * The same criterion on sampled elements of a large tensor: error over the samples, normalised by
+ * the whole tensor's max|truth| (PyTorch-float32's error in the fixture is measured the same way).
+ */
+export function judgeSamples(name: string, actualFull: ArrayLike<number>, truth: Float64Array, e: FixtureEntry): Judged {
+  if (!e.indices || e.ref_max === undefined) throw new Error(`${name}: not a sampled fixture entry`);
+  let diff = 0;
+  let l2 = 0;
+  e.indices.forEach((idx, i) => {
+    const a = actualFull[idx]!;
+    const d = Number.isFinite(a) ? Math.abs(a - truth[i]!) : Infinity;
+    diff = Math.max(diff, d);
+    l2 += d * d;
+  });
+  const err = diff / Math.max(1e-12, e.ref_max);
   const torch32 = e.torch32_err ?? 0;
   return { name, err, torch32, ratio: err / (FLOOR + K * torch32), ok: err <= FLOOR + K * torch32, l2: Math.sqrt(l2) };
 }
