@@ -25,10 +25,11 @@ export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   const o = r.options;
   out.push(`brainmri bench: ${r.adapter.label}${r.adapter.isSwiftShader ? ' [CPU emulation]' : ''}`);
+  const method = r.cases[0]?.method ?? (r.adapter.timestampQuery && o.timing !== 'wall' ? 'gpu-timestamps' : 'wall-sync');
   out.push(
     `  ResNet18 res ${o.res} batch ${o.batch} (${fmt(r.model.train_gflop_per_image)} GFLOP/image per training step); ` +
-      `timing ${r.cases[0]?.method ?? (r.adapter.timestampQuery && o.timing !== 'wall' ? 'gpu-timestamps' : 'wall-sync')}, ` +
-      `median of ${o.repeats} after ${o.warmup} warm-up; load average ${r.host.loadavg_start[0]} -> ${r.host.loadavg_end[0]} on ${r.host.cpus} CPUs`,
+      `kernels: ${method}, median of ${o.repeats}; steps: median of ${o.steps} after the first; ` +
+      `load average ${r.host.loadavg_start[0]} -> ${r.host.loadavg_end[0]} on ${r.host.cpus} CPUs`,
   );
   const c = r.ceilings;
   if (c) {
