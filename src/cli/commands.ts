@@ -1,6 +1,10 @@
 // The command table. Each entry parses its own options (src/cli/args.ts) and calls the library.
 import { createNodeGpu } from '../gpu/node.js';
 import { formatHelp, parseArgs, type CommandSpec } from './args.js';
+import { evalSpec, runEval } from './eval.js';
+import { predictSpec, runPredict } from './predict.js';
+import { runSynth, synthSpec } from './synth.js';
+import { runTrain, trainSpec } from './train.js';
 
 export interface Command {
   name: string;
@@ -32,4 +36,9 @@ const adapters: Command = {
   },
 };
 
-export const commands: Command[] = [adapters];
+const train: Command = { name: 'train', summary: trainSpec.summary, run: (argv) => runTrain(argv) };
+const evaluate: Command = { name: 'eval', summary: evalSpec.summary, run: (argv) => runEval(argv) };
+const predict: Command = { name: 'predict', summary: predictSpec.summary, run: (argv) => runPredict(argv) };
+const synth: Command = { name: 'synth', summary: synthSpec.summary, run: (argv) => runSynth(argv) };
+
+export const commands: Command[] = [train, evaluate, predict, synth, adapters];
