@@ -346,6 +346,8 @@ async function predictFile(file: File): Promise<void> {
     crop.set(image.rgba.subarray(from, from + box.width * 4), y * box.width * 4);
   }
   drawRgba($('predict-crop') as HTMLCanvasElement, box.width, box.height, crop);
+  const S = engine.meta?.inputSize;
+  setText('predict-crop-caption', S ? `Autocropped; the model sees it at ${S}×${S} px` : 'Autocropped');
   const camFigure = $('predict-cam-figure');
   if (result.cam) {
     const over = overlayHeat(crop, box.width, box.height, result.cam.values, result.cam.height, result.cam.width);

@@ -36,26 +36,29 @@ describe('web page (Chromium + SwiftShader)', () => {
     expect(await s.page.isEnabled('#train-start')).toBe(true);
   });
 
-  it('trains a few steps at 32 px, stops at the step cap, and continues to the end of the epoch', async () => {
+  it('trains at 32 px with live stats; Stop ends the run after the current step and Continue resumes it', async () => {
     const p = s.page;
     await p.fill('#opt-size', '32');
     await p.fill('#opt-batch', '12');
     await p.fill('#opt-epochs', '1');
     await p.selectOption('#opt-width', '16');
-    await p.fill('#opt-max-steps', '2');
+    await p.fill('#opt-max-steps', '0');
     await p.click('#train-start');
-    // The cap stops the run mid-epoch: resumable.
-    await p.waitForSelector('#train[data-state="stopped"], #train[data-state="error"]', { timeout: 120_000 });
-    expect(await p.getAttribute('#train', 'data-state'), await p.textContent('#train-log') ?? '').toBe('stopped');
-    expect(await p.textContent('#stat-step')).toMatch(/^2 \/ 2$/);
+    // Stop as soon as the first step is reported.
+    await p.waitForFunction(() => /^[1-9]\d* \//.test(document.getElementById('stat-step')?.textContent ?? ''), undefined, { timeout: 120_000 });
     expect(Number(await p.textContent('#stat-loss'))).toBeGreaterThan(0);
+    expect(await p.textContent('#stat-eta')).not.toBe('–');
+    await p.click('#train-stop');
+    await p.waitForSelector('#train[data-state="stopped"], #train[data-state="done"], #train[data-state="error"]', { timeout: 120_000 });
+    expect(await p.getAttribute('#train', 'data-state'), (await p.textContent('#train-log')) ?? '').toBe('stopped');
     expect(await p.isEnabled('#train-continue')).toBe(true);
     await p.click('#train-continue');
     await p.waitForSelector('#train[data-state="done"], #train[data-state="error"]', { timeout: 120_000 });
     const log = (await p.textContent('#train-log')) ?? '';
     expect(await p.getAttribute('#train', 'data-state'), log).toBe('done');
-    expect(log).toContain('continuing at epoch 1, step 2');
+    expect(log).toMatch(/stopped (at|after) epoch 1/);
     expect(log).toMatch(/epoch 1\/1: train loss [0-9.]+, test loss [0-9.]+, accuracy/);
+    expect(await p.textContent('#stat-step')).toMatch(/^3 \/ 3$/);
     // img/s and the loss chart are live.
     expect(Number(await p.textContent('#stat-speed'))).toBeGreaterThan(0);
     expect(await p.locator('#chart-loss svg').count()).toBe(1);
