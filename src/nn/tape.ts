@@ -6,7 +6,8 @@
 // topological order: every node runs once, after all consumers of its output have passed their
 // gradients back, and gradients reaching one Var from several consumers (the residual adds) are
 // summed with addInto. A node's saved tensors and its output gradient are released as soon as its
-// backward has run. Parameters receive their final gradient in the arena's gradient buffer.
+// backward has run. Parameters receive their final gradient in the arena's gradient buffer, copied there as soon
+// as the last op using the parameter has run its backward.
 //
 // Lifetimes are explicit: a Var made by an op holds one "forward" reference that the code using it
 // drops with free() after its last forward use; saving it for backward adds a reference. Nothing
@@ -102,6 +103,8 @@ export interface NodeSpec {
 
 export class Tape {
   private nodes: Node[] = [];
+  /** Recorded uses of each parameter: its gradient is final (and copied out) after the last. */
+  private readonly paramUses = new Map<Var, number>();
 
   /**
    * `grad` false is the no-grad mode for evaluation: ops record nothing and save nothing, so
@@ -135,6 +138,7 @@ export class Tape {
     }
     const saved = (spec.saved ?? []).map((v) => (v === SELF ? out : v));
     for (const v of saved) v.retain();
+    for (const v of spec.inputs) if (v?.gradTarget && v.requiresGrad) this.paramUses.set(v, (this.paramUses.get(v) ?? 0) + 1);
     const node: Node = { op: spec.op, inputs: spec.inputs, output: out, saved, owned: spec.owned ?? [], backward: spec.backward };
     out.node = node;
     this.nodes.push(node);
@@ -166,6 +170,18 @@ export class Tape {
     };
     const nodes = this.nodes;
     this.nodes = [];
+    const pendingUses = new Map(this.paramUses);
+    this.paramUses.clear();
+    const done = new Set<Var>();
+    // A parameter's gradient goes to the arena as soon as its last consumer has run, so the
+    // temporary is back in the pool for the rest of the backward pass.
+    const flush = (p: Var, slot: GradSlot): void => {
+      const target = p.gradTarget!;
+      gpu.copy(slot.tensor.buffer, slot.tensor.offset, target.buffer, target.offset, target.byteLength);
+      slot.drop();
+      grads.delete(p);
+      done.add(p);
+    };
     for (let k = nodes.length - 1; k >= 0; k--) {
       const node = nodes[k]!;
       const dySlot = node === root.node ? null : grads.get(node.output);
@@ -185,6 +201,11 @@ export class Tape {
           else slot = new GradSlot(g, 1);
           slots.set(g, slot);
           accumulate(v, slot);
+          if (v.gradTarget) {
+            const left = (pendingUses.get(v) ?? 1) - 1;
+            pendingUses.set(v, left);
+            if (left === 0) flush(v, grads.get(v)!);
+          }
         });
         // A result for an input that needs none would leak; rules return null there.
         results.forEach((g, i) => {
@@ -198,22 +219,20 @@ export class Tape {
       for (const v of node.saved) v.unref();
       node.output.node = null;
     }
-    // What is left is the leaves' gradients: parameters copy theirs to the arena.
+    // A parameter some of whose consumers got no gradient takes what arrived; one the loss does not
+    // reach at all gets zeros. Other leaves' gradients are dropped.
     for (const p of params) {
-      if (!p.requiresGrad || !p.gradTarget) continue;
+      if (!p.requiresGrad || !p.gradTarget || done.has(p)) continue;
       const slot = grads.get(p);
-      const target = p.gradTarget;
-      if (slot) {
-        gpu.copy(slot.tensor.buffer, slot.tensor.offset, target.buffer, target.offset, target.byteLength);
-      } else {
-        fillTensor(target, 0);
-      }
+      if (slot) flush(p, slot);
+      else fillTensor(p.gradTarget, 0);
     }
     for (const slot of grads.values()) slot.drop();
   }
 
   /** Drops a recorded graph without running backward (e.g. a step abandoned on error). */
   discard(): void {
+    this.paramUses.clear();
     for (const node of this.nodes) {
       for (const v of node.saved) v.unref();
       for (const t of node.owned) t.release();
