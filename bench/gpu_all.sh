@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every benchmark measurement for a GPU machine, in one go (its time is short): run from the
+# project root after shipping dist/, .gpu/ and the tracked files (see docs/gpu-machine.md):
+#   bash bench/gpu_all.sh "$OUT"
+# Each run writes its report (JSON on stdout, table and progress in a .log) into the folder given.
+set -uo pipefail
+out=${1:?usage: bash bench/gpu_all.sh OUTPUT_DIR}
+mkdir -p "$out"
+run() {
+  local name=$1; shift
+  echo "== $name: node dist/bench.js $*"
+  bash .gpu/run.sh node dist/bench.js --results-dir "$out" --json "$@" > "$out/$name.json" 2> "$out/$name.log"
+  echo "   exit $? ($(tail -1 "$out/$name.log"))"
+}
+run quick --quick                                     # smoke: every path once, small
+run default --vs-torch                                # 224x224, batch 32: kernel lab, train, infer, PyTorch
+run variants --case kernels --all-variants --filter conv2d  # both conv engines on this adapter
+run batch64 --case train,infer --batch 64 --vs-torch  # throughput at a larger batch
