@@ -1,23 +1,24 @@
-// A checkpoint trained in Node (the session library the CLI's `train` runs) loads in the page and
-// gives the same predictions on the same images, and a checkpoint trained and downloaded in the
-// page gives the same predictions in Node. Both sides run WebGPU on SwiftShader (Dawn in Node,
-// Chromium's Dawn in the page). Inputs: PNGs (lossless, so both decoders give identical pixels)
-// and one JPEG (libjpeg-turbo in both sharp and Chromium).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// A checkpoint trained by the CLI (`brainmri train`, run as a child process from dist/cli.js)
+// loads in the page and gives the same predictions as `brainmri predict --json` on the same
+// images, and a checkpoint trained and downloaded in the page gives the same predictions in the
+// CLI. Both sides run WebGPU on SwiftShader (Dawn in Node, Chromium's Dawn in the page). Inputs:
+// PNGs (lossless, so both decoders give identical pixels) and one JPEG (libjpeg-turbo in both
+// sharp and Chromium).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { fileReader, NodeImageDecoder, scanDataRoot } from '../../src/data/node.js';
-import { generateSynthetic, renderSlice } from '../../src/data/synth.js';
-import { createNodeGpu } from '../../src/gpu/node.js';
-import type { Gpu } from '../../src/gpu/runtime.js';
+import { renderSlice } from '../../src/data/synth.js';
 import { Rng } from '../../src/reference/random.js';
-import { modelFromCheckpoint } from '../../src/session/checkpoint.js';
-import { defaultConfig, resolveConfig } from '../../src/session/config.js';
-import { MemoryRunStore, RUN_FILES } from '../../src/session/io.js';
-import { predictImages } from '../../src/session/predict.js';
-import { TrainingRun } from '../../src/session/train.js';
-import { openPage, type PageSession } from './harness.js';
+import { ensurePageBuilt, openPage, ROOT, type PageSession } from './harness.js';
+
+/** Runs the built CLI; throws with its output when it fails. */
+function cli(args: string[]): string {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BRAINMRI_ADAPTER: 'swiftshader' } });
+  if (r.status !== 0) throw new Error(`brainmri ${args.join(' ')} exited with ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
 
 interface Prediction {
   name: string;
@@ -37,16 +38,15 @@ function relErr(a: readonly number[], b: readonly number[]): number {
   return num / den;
 }
 
-describe('checkpoints move between Node (CLI library) and the page', () => {
-  let gpu: Gpu;
+describe('checkpoints move between the CLI and the page', () => {
   let s: PageSession;
   let dir: string;
   const images: { name: string; bytes: Uint8Array }[] = [];
 
   beforeAll(async () => {
-    gpu = await createNodeGpu({ log: () => {} });
+    ensurePageBuilt(); // also builds dist/cli.js
     dir = mkdtempSync(join(tmpdir(), 'brainmri-parity-'));
-    await generateSynthetic({ out: join(dir, 'data'), scale: 0.001, seed: 11 });
+    cli(['synth', '--out', join(dir, 'data'), '--scale', '0.001', '--seed', '11']);
     // Three PNG slices and one JPEG of the generated set.
     const kinds: [string, 'T1' | 'T1C+' | 'T2'][] = [['Meningioma', 'T1C+'], ['Normal', 'T2'], ['Glioblastoma', 'T1']];
     for (const [i, [type, seq]] of kinds.entries()) {
@@ -55,16 +55,14 @@ describe('checkpoints move between Node (CLI library) and the page', () => {
       const png = await sharp(gray, { raw: { width: slice.width, height: slice.height, channels: 1 } }).png().toBuffer();
       images.push({ name: `${type}-${seq}.png`, bytes: new Uint8Array(png) });
     }
-    const { dataset } = await scanDataRoot(join(dir, 'data'), '15');
-    const jpeg = dataset.items.find((it) => it.folder === 'Astrocitoma T2')!;
-    images.push({ name: 'astro.jpg', bytes: await fileReader(join(dir, 'data'))(jpeg.path) });
+    images.push({ name: 'astro.jpg', bytes: new Uint8Array(readFileSync(join(dir, 'data', 'Astrocitoma T2', readdirSync(join(dir, 'data', 'Astrocitoma T2'))[0]!))) });
+    for (const img of images) writeFileSync(join(dir, img.name), img.bytes);
     s = await openPage();
     await s.page.waitForSelector('#adapter[data-state="ok"]', { timeout: 60_000 });
   }, 180_000);
 
   afterAll(async () => {
     await s?.close();
-    gpu?.destroy();
   });
 
   async function predictInPage(): Promise<Prediction[]> {
@@ -85,14 +83,11 @@ describe('checkpoints move between Node (CLI library) and the page', () => {
     return out;
   }
 
-  async function predictInNode(checkpoint: Uint8Array): Promise<Prediction[]> {
-    const { model, meta } = await modelFromCheckpoint(gpu, checkpoint, 'model.safetensors');
-    try {
-      const r = await predictImages(gpu, model, meta, images, { decoder: new NodeImageDecoder(), topK: 3 });
-      return r.map((p) => ({ name: p.name, logits: p.logits }));
-    } finally {
-      model.destroy();
-    }
+  /** `brainmri predict --json`: one JSON object per image, in argument order. */
+  function predictInCli(checkpoint: string): Prediction[] {
+    const out = cli(['predict', '--checkpoint', checkpoint, '--json', ...images.map((img) => join(dir, img.name))]);
+    const rows = out.trim().split('\n').map((line) => JSON.parse(line) as { file: string; logits: number[] });
+    return rows.map((r) => ({ name: r.file.slice(r.file.lastIndexOf('/') + 1), logits: r.logits }));
   }
 
   function expectSame(page: Prediction[], node: Prediction[]): void {
@@ -109,16 +104,11 @@ describe('checkpoints move between Node (CLI library) and the page', () => {
     }
   }
 
-  it('a checkpoint trained in Node loads in the page and gives the same top-1 (and logits)', async () => {
-    const { dataset, report } = await scanDataRoot(join(dir, 'data'), '15');
-    const store = new MemoryRunStore('node run');
-    const config = resolveConfig(defaultConfig({ isSwiftShader: true }), { res: 32, batch: 12, epochs: 1, maxSteps: 3, width: 8, valSize: 0 });
-    const run = new TrainingRun(gpu, { dataset, scan: report }, { config }, { source: { read: fileReader(join(dir, 'data')), decoder: new NodeImageDecoder(), description: 'synthetic' }, store });
-    await run.run();
-    const ckpt = (await store.read(RUN_FILES.model))!;
-    const path = join(dir, 'node-model.safetensors');
-    writeFileSync(path, ckpt);
-    const node = await predictInNode(ckpt);
+  it('a checkpoint trained by the CLI loads in the page and gives the same top-1 (and logits)', async () => {
+    const run = join(dir, 'run');
+    cli(['train', '--data', join(dir, 'data'), '--out', run, '--res', '32', '--batch', '12', '--epochs', '1', '--max-steps', '3', '--width', '8', '--val-size', '0']);
+    const path = join(run, 'model.safetensors');
+    const node = predictInCli(path);
 
     await s.page.setInputFiles('#ckpt-load', path);
     await s.page.waitForSelector('#checkpoint[data-state="loaded"]', { timeout: 60_000 });
@@ -126,7 +116,7 @@ describe('checkpoints move between Node (CLI library) and the page', () => {
     expectSame(await predictInPage(), node);
   }, 240_000);
 
-  it('a checkpoint trained and downloaded in the page gives the same top-1 (and logits) in Node', async () => {
+  it('a checkpoint trained and downloaded in the page gives the same top-1 (and logits) in the CLI', async () => {
     const p = s.page;
     await p.fill('#synth-scale', '0.001');
     await p.click('#synth-generate');
@@ -143,7 +133,7 @@ describe('checkpoints move between Node (CLI library) and the page', () => {
     const [download] = await Promise.all([p.waitForEvent('download'), p.click('#ckpt-download')]);
     const path = join(dir, 'page-model.safetensors');
     await download.saveAs(path);
-    const node = await predictInNode(new Uint8Array(readFileSync(path)));
+    const node = predictInCli(path);
     expectSame(page, node);
   }, 300_000);
 
