@@ -149,5 +149,5 @@ export function globalErrors(judged: Judged[], entries: FixtureEntry[]): { engin
 export function summary(group: string, judged: Judged[]): string {
   const worst = judged.reduce((a, b) => (b.ratio > a.ratio ? b : a));
   const maxErr = judged.reduce((a, b) => (b.err > a.err ? b : a));
-  return `${group}: ${judged.length} tensors, largest error ${maxErr.err.toExponential(2)} (${maxErr.name}, torch-f32 ${maxErr.torch32.toExponential(2)}); worst ratio ${worst.name} ${worst.err.toExponential(2)} vs torch-f32 ${worst.torch32.toExponential(2)}`;
+  return `${group}: ${judged.length} tensors, largest error ${maxErr.err.toExponential(2)} (${maxErr.name}, torch-f32 ${maxErr.torch32.toExponential(2)}); closest to the bound ${worst.name} ${worst.err.toExponential(2)} vs torch-f32 ${worst.torch32.toExponential(2)} (${(100 * worst.ratio).toFixed(0)} % of the allowance)`;
 }
