@@ -118,9 +118,12 @@ describe('checkpoints move between the CLI and the page', () => {
 
   it('a checkpoint trained and downloaded in the page gives the same top-1 (and logits) in the CLI', async () => {
     const p = s.page;
-    await p.fill('#synth-scale', '0.001');
-    await p.click('#synth-generate');
-    await p.waitForFunction(() => document.querySelector('#data-summary')?.textContent?.includes('images in'), undefined, { timeout: 90_000 });
+    // The CLI's synthetic folder, chosen through the folder input (webkitdirectory) as a user would.
+    await p.setInputFiles('#folder-input', join(dir, 'data'));
+    await p.waitForFunction(() => document.querySelector('#data-summary')?.textContent?.includes('images in'), undefined, { timeout: 60_000 });
+    expect(await p.textContent('#data-summary')).toContain('data: 44 images in 15 classes');
+    // The CLI's checkpoint as pretrained weights: every tensor matches (same width and labels).
+    await p.setInputFiles('#opt-weights', join(dir, 'run', 'model.safetensors'));
     await p.fill('#opt-size', '32');
     await p.fill('#opt-batch', '12');
     await p.fill('#opt-epochs', '1');
@@ -128,7 +131,9 @@ describe('checkpoints move between the CLI and the page', () => {
     await p.fill('#opt-max-steps', '3');
     await p.click('#train-start');
     await p.waitForSelector('#train[data-state="stopped"], #train[data-state="done"], #train[data-state="error"]', { timeout: 180_000 });
-    expect(await p.getAttribute('#train', 'data-state'), (await p.textContent('#train-log')) ?? '').not.toBe('error');
+    const log = (await p.textContent('#train-log')) ?? '';
+    expect(await p.getAttribute('#train', 'data-state'), log).not.toBe('error');
+    expect(log).toMatch(/pretrained weights model\.safetensors: \d+ tensors loaded, 0 left at their initial values/);
     const page = await predictInPage();
     const [download] = await Promise.all([p.waitForEvent('download'), p.click('#ckpt-download')]);
     const path = join(dir, 'page-model.safetensors');
