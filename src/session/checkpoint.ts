@@ -52,8 +52,9 @@ export function preprocessingMeta(autocrop: AutocropName): CheckpointMeta['prepr
 }
 
 export function encodeCheckpoint(sd: StateDict, meta: CheckpointMeta): Uint8Array {
-  const { labels, ...rest } = meta;
-  return writeSafetensors(sd, jsonMetadata({ ...rest, labels }));
+  // Absent optional fields (no validation set) are left out: metadata values must be strings.
+  const defined = Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined));
+  return writeSafetensors(sd, jsonMetadata(defined));
 }
 
 /** Reads a checkpoint's metadata (throws a readable error when it is not one of ours). */
