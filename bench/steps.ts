@@ -126,10 +126,12 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
       result.ok = logits.length === opts.batch * NUM_CLASSES && logits.every(Number.isFinite);
     }
     out.release();
-    result.median_ms = median(all);
-    result.min_ms = Math.min(...all);
-    result.all_ms = all;
-    result.img_s = (opts.batch * 1000) / result.median_ms;
+    const r4 = (x: number): number => Number(x.toPrecision(4));
+    result.first_step_ms = r4(result.first_step_ms);
+    result.median_ms = r4(median(all));
+    result.min_ms = r4(Math.min(...all));
+    result.all_ms = all.map(r4);
+    result.img_s = r4((opts.batch * 1000) / result.median_ms);
     result.peak_pool_bytes = gpu.pool.stats().peakLiveBytes;
 
     // One more step under GPU timestamps: where the step's time goes, per kernel name.
@@ -145,7 +147,7 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
           byName.set(e.name, k);
         }
         result.top_kernels = [...byName]
-          .map(([name, k]) => ({ name, ms: k.ms, count: k.count }))
+          .map(([name, k]) => ({ name, ms: Number(k.ms.toPrecision(4)), count: k.count }))
           .sort((a, b) => b.ms - a.ms)
           .slice(0, 8);
       } finally {
