@@ -2,7 +2,7 @@
 // src/web/engine.ts implements this over src/session; nothing here trains or evaluates.
 import type { LabelMode } from '../data/scan.js';
 import type { CropBox, RgbaImage } from '../reference/autocrop.js';
-import type { AutocropName, OptimizerName } from '../session/config.js';
+import type { AutocropName, HeadMode, OptimizerName } from '../session/config.js';
 import type { ReportData } from '../report/html.js';
 import type { WebDatasetSource } from './dataset.js';
 
@@ -18,6 +18,8 @@ export interface PageTrainOptions {
   autocrop: AutocropName;
   /** ResNet18 width (64: torchvision's model; narrower trains faster on a CPU adapter). */
   width: number;
+  /** replace: fc = Linear(512, K); append: keep the 1000-way fc and add Linear(1000, K). */
+  head: HeadMode;
   augment: boolean;
   /** Stop after this many steps in all (0: no limit). */
   maxSteps: number;

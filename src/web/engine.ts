@@ -44,6 +44,7 @@ export function toTrainConfig(adapter: Pick<AdapterDescription, 'isSwiftShader'>
     // 'folders' datasets carry their own labels; the session ignores the scheme for them.
     labels: o.labelMode === '44' ? '44' : '15',
     width: o.width,
+    head: o.head,
     seed: o.seed,
   });
 }

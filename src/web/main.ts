@@ -119,8 +119,12 @@ async function useSource(source: WebDatasetSource): Promise<void> {
 
 function wireData(): void {
   const pick = $('pick-folder') as HTMLButtonElement;
-  if (!hasDirectoryPicker()) pick.hidden = true;
   pick.addEventListener('click', async () => {
+    // The File System Access picker where the browser has it, else the folder upload dialog.
+    if (!hasDirectoryPicker()) {
+      ($('folder-input') as HTMLInputElement).click();
+      return;
+    }
     try {
       const source = await pickDirectory();
       if (source) await useSource(source);
@@ -198,6 +202,7 @@ async function trainOptions(): Promise<PageTrainOptions> {
     lr: num('opt-lr'),
     autocrop: ($('opt-autocrop') as HTMLSelectElement).value as AutocropName,
     width: Number(($('opt-width') as HTMLSelectElement).value),
+    head: ($('opt-head') as HTMLSelectElement).value as PageTrainOptions['head'],
     augment: ($('opt-augment') as HTMLInputElement).checked,
     maxSteps: num('opt-max-steps'),
     seed: 1,

@@ -63,11 +63,13 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
   /** Hide navigator.gpu before the page runs (the page's "no WebGPU" path). */
   noWebGpu?: boolean;
+  /** Serve dist/ and open the page at /web/ (a static host where the page is not at the root). */
+  subPath?: boolean;
 }
 
 export async function openPage(options: OpenOptions = {}): Promise<PageSession> {
   ensurePageBuilt();
-  const server = await serveStatic(join(ROOT, 'dist', 'web'), { host: '127.0.0.1', port: 0 });
+  const server = await serveStatic(join(ROOT, 'dist', options.subPath ? '' : 'web'), { host: '127.0.0.1', port: 0 });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: chromiumArgs(),
@@ -87,7 +89,7 @@ export async function openPage(options: OpenOptions = {}): Promise<PageSession> 
   page.on('console', (msg) => {
     if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
   });
-  await page.goto(server.url);
+  await page.goto(server.url + (options.subPath ? 'web/' : ''));
   return {
     server,
     browser,

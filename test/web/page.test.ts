@@ -81,6 +81,14 @@ describe('web page (Chromium + SwiftShader)', () => {
     expect(await svg.textContent()).toContain('Meningioma');
     expect(await p.textContent('#eval-summary')).toMatch(/\d+ test images · accuracy [0-9.]+%/);
     expect(await p.locator('#eval-gallery h3').count()).toBe(1);
+    // report.html: the same self-contained report the CLI writes, thumbnails inlined.
+    const [download] = await Promise.all([p.waitForEvent('download'), p.click('#eval-download')]);
+    expect(download.suggestedFilename()).toBe('report.html');
+    await download.saveAs(join(SHOTS, 'report.html'));
+    const html = readFileSync(join(SHOTS, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('Meningioma');
+    expect(html).toMatch(/data:image\/jpeg;base64,/);
     await p.locator('#evaluate').screenshot({ path: join(SHOTS, 'evaluate.png') });
   }, 180_000);
 
@@ -136,15 +144,19 @@ describe('web page (Chromium + SwiftShader)', () => {
 });
 
 describe('web page without WebGPU', () => {
-  it('says clearly that WebGPU is missing and keeps the controls off', async () => {
-    const s = await openPage({ noWebGpu: true });
+  it('says clearly that WebGPU is missing and keeps the controls off (page served from a sub-path)', async () => {
+    const s = await openPage({ noWebGpu: true, subPath: true });
     try {
+      expect(s.page.url()).toMatch(/\/web\/$/);
       await s.page.waitForSelector('#adapter[data-state="error"]', { timeout: 30_000 });
       const message = (await s.page.textContent('#gpu-error')) ?? '';
       expect(await s.page.isVisible('#gpu-error')).toBe(true);
       expect(message).toMatch(/WebGPU is not available/);
       expect(message).toMatch(/navigator\.gpu is missing/);
       expect(await s.page.isDisabled('#train-start')).toBe(true);
+      // The stylesheet loaded by its relative URL too.
+      expect(await s.page.evaluate(() => getComputedStyle(document.querySelector('header')!).backgroundColor)).toBe('rgb(22, 32, 46)');
+      expect(s.errors).toEqual([]);
       await s.page.screenshot({ path: join(SHOTS, 'no-webgpu.png') });
     } finally {
       await s.close();
