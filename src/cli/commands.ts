@@ -5,6 +5,7 @@ import { evalSpec, runEval } from './eval.js';
 import { predictSpec, runPredict } from './predict.js';
 import { runSynth, synthSpec } from './synth.js';
 import { runTrain, trainSpec } from './train.js';
+import { runWeb, webSpec } from './web-serve.js';
 
 export interface Command {
   name: string;
@@ -40,5 +41,6 @@ const train: Command = { name: 'train', summary: trainSpec.summary, run: (argv) 
 const evaluate: Command = { name: 'eval', summary: evalSpec.summary, run: (argv) => runEval(argv) };
 const predict: Command = { name: 'predict', summary: predictSpec.summary, run: (argv) => runPredict(argv) };
 const synth: Command = { name: 'synth', summary: synthSpec.summary, run: (argv) => runSynth(argv) };
+const web: Command = { name: 'web', summary: webSpec.summary, run: (argv) => runWeb(argv) };
 
-export const commands: Command[] = [train, evaluate, predict, synth, adapters];
+export const commands: Command[] = [train, evaluate, predict, synth, web, adapters];
