@@ -249,6 +249,20 @@ export class PageEngine {
     return this.checkpointBytes;
   }
 
+  /**
+   * Points evaluation at a dataset: scanned in the current checkpoint's label scheme, with a fresh
+   * seeded stratified split whose test part is evaluated (as `brainmri eval` on another folder).
+   */
+  useDataset(source: WebDatasetSource, test: number, seed: number): void {
+    const meta = this.loaded?.meta;
+    if (!meta) return;
+    const mode = meta.labelScheme === 'folders' ? 'folders' : meta.labelScheme;
+    const { dataset } = buildDataset(source.listing, mode, source.rootFiles);
+    this.dataset = dataset;
+    this.source = { read: (p) => source.read(p), decoder: this.decoder, cache: this.cache, description: source.name };
+    this.split = dataset.items.length > 1 ? splitManifest(makeSplit(dataset, test, true, seed)) : null;
+  }
+
   /** Loads a checkpoint (the CLI's model.safetensors); evaluation then uses a split of the current dataset. */
   async loadCheckpoint(bytes: Uint8Array, name: string, dataset?: { source: WebDatasetSource; test: number; seed: number }): Promise<string> {
     const loaded = await loadWeights(bytes);
@@ -258,13 +272,7 @@ export class PageEngine {
     this.canContinue = false;
     this.history = [];
     this.split = null;
-    if (dataset) {
-      const mode = meta.labelScheme === 'folders' ? 'folders' : meta.labelScheme;
-      const { dataset: ds } = buildDataset(dataset.source.listing, mode, dataset.source.rootFiles);
-      this.dataset = ds;
-      this.source = { read: (p) => dataset.source.read(p), decoder: this.decoder, cache: this.cache, description: dataset.source.name };
-      if (ds.items.length > 1) this.split = splitManifest(makeSplit(ds, dataset.test, true, dataset.seed));
-    }
+    if (dataset) this.useDataset(dataset.source, dataset.test, dataset.seed);
     return `Loaded ${name}: ResNet18 width ${meta.width}, ${meta.numClasses} labels (${meta.labelScheme}), ${meta.inputSize} px, autocrop ${meta.preprocessing.autocrop.mode}; trained ${meta.epoch} epoch(s), ${meta.step} steps${meta.valAccuracy !== undefined ? `, validation accuracy ${(meta.valAccuracy * 100).toFixed(1)}%` : ''}.`;
   }
 }

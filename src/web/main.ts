@@ -98,6 +98,15 @@ async function useSource(source: WebDatasetSource): Promise<void> {
   state.source = source;
   const { dataset, report } = buildDataset(source.listing, labelMode(), source.rootFiles);
   const summary = `${source.name}: ${describeScan(dataset, report)}`;
+  // With a model at hand (trained or loaded), Evaluate now runs on this dataset's test split.
+  const engine = state.engine;
+  if (engine?.hasModel && !engine.training) {
+    try {
+      engine.useDataset(source, num('opt-test'), 1);
+    } catch (err) {
+      log(`this dataset cannot be evaluated with the current model: ${errorText(err)}`);
+    }
+  }
   show('data-summary', summary, dataset.items.length === 0);
   // A few thumbnails so the user sees what was found.
   const preview = $('data-preview');

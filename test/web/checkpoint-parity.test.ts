@@ -114,13 +114,19 @@ describe('checkpoints move between the CLI and the page', () => {
     await s.page.waitForSelector('#checkpoint[data-state="loaded"]', { timeout: 60_000 });
     expect(await s.page.textContent('#ckpt-status')).toContain('width 8, 15 labels');
     expectSame(await predictInPage(), node);
+
+    // Choosing a dataset now makes Evaluate run the loaded checkpoint on its test split.
+    await s.page.setInputFiles('#folder-input', join(dir, 'data'));
+    await s.page.waitForFunction(() => document.querySelector('#data-summary')?.textContent?.includes('images in'), undefined, { timeout: 60_000 });
+    await s.page.click('#eval-run');
+    await s.page.waitForSelector('#evaluate[data-state="done"]', { timeout: 120_000 });
+    expect(await s.page.locator('#report-table tbody tr').count()).toBe(18);
+    expect(await s.page.locator('#eval-confusion svg').count()).toBe(1);
   }, 240_000);
 
   it('a checkpoint trained and downloaded in the page gives the same top-1 (and logits) in the CLI', async () => {
     const p = s.page;
-    // The CLI's synthetic folder, chosen through the folder input (webkitdirectory) as a user would.
-    await p.setInputFiles('#folder-input', join(dir, 'data'));
-    await p.waitForFunction(() => document.querySelector('#data-summary')?.textContent?.includes('images in'), undefined, { timeout: 60_000 });
+    // The CLI's synthetic folder was chosen through the folder input (webkitdirectory) above.
     expect(await p.textContent('#data-summary')).toContain('data: 44 images in 15 classes');
     // The CLI's checkpoint as pretrained weights: every tensor matches (same width and labels).
     await p.setInputFiles('#opt-weights', join(dir, 'run', 'model.safetensors'));
