@@ -293,7 +293,8 @@ async function showEvaluation(data: ReportData): Promise<void> {
   $('eval-report').innerHTML = `<h3>Classification report</h3>${reportTable(report, normals)}`;
   // The matrix over every label of the scheme, so its rows line up with the report's names.
   renderConfusion(confusionMatrix(yTrue, yPred, names.length), names, normal);
-  const wrong = data.predictions.filter((p) => p.trueLabel !== p.predictedLabel);
+  // Most confident mistakes first within each group, as report.html orders them.
+  const wrong = data.predictions.filter((p) => p.trueLabel !== p.predictedLabel).sort((a, b) => b.probability - a.probability);
   const ordered = [
     ...wrong.filter((p) => isTumourPredictedNormal(p.trueLabel, p.predictedLabel, normals)),
     ...wrong.filter((p) => !isTumourPredictedNormal(p.trueLabel, p.predictedLabel, normals)),
