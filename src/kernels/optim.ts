@@ -22,6 +22,11 @@ export interface ArenaBuffers {
   params: Tensor;
   grads: Tensor;
   mask: Tensor;
+  /**
+   * Floats [start, end) that hold every trainable block (multiples of 64); the dispatch covers
+   * only these, so training just the classifier does not sweep the frozen backbone. Default: all.
+   */
+  range?: readonly [number, number];
 }
 
 export interface AdadeltaHyper {
@@ -65,10 +70,14 @@ function dispatchChunks(
   gpu: Gpu, kernel: Kernel, op: string, a: ArenaBuffers, state: readonly Tensor[], tail: ArrayBuffer, unusedState?: Tensor,
 ): void {
   const n = checkArena(op, a, state);
+  const [first, end] = a.range ?? [0, n];
+  if (first % OPTIM_BLOCK !== 0 || end % OPTIM_BLOCK !== 0 || first < 0 || end > n || first > end) {
+    throw new RangeError(`${op}: range [${first}, ${end}) must be whole 64-float blocks within the arena of ${n}`);
+  }
   const chunk = Math.floor(gpu.limits.maxBindingBytes / 4 / OPTIM_BLOCK) * OPTIM_BLOCK;
   const tailWords = tail.byteLength / 4;
-  for (let start = 0; start < n; start += chunk) {
-    const count = Math.min(chunk, n - start);
+  for (let start = first; start < end; start += chunk) {
+    const count = Math.min(chunk, end - start);
     const u = new ArrayBuffer(8 + tail.byteLength);
     new Uint32Array(u, 0, 2).set([count / 4, start / OPTIM_BLOCK]);
     new Uint32Array(u, 8, tailWords).set(new Uint32Array(tail));

@@ -37,6 +37,8 @@ export class ParamArena {
   readonly total: number;
   private readonly entries = new Map<string, ParamEntry>();
   private readonly maskHost: Uint32Array;
+  /** Floats [start, end) spanning every trainable parameter: the optimiser dispatch covers these. */
+  trainableRange: [number, number] = [0, 0];
 
   constructor(
     readonly gpu: Gpu,
@@ -139,12 +141,17 @@ export class ParamArena {
 
   private buildMask(): Uint32Array {
     this.maskHost.fill(0);
+    let lo = this.total;
+    let hi = 0;
     for (const e of this.entries.values()) {
       if (!e.param.requiresGrad) continue;
       const first = e.offset / OPTIM_BLOCK;
       const blocks = Math.ceil(Math.max(e.size, 1) / OPTIM_BLOCK);
       this.maskHost.fill(1, first, first + blocks);
+      lo = Math.min(lo, first * OPTIM_BLOCK);
+      hi = Math.max(hi, (first + blocks) * OPTIM_BLOCK);
     }
+    this.trainableRange = lo < hi ? [lo, hi] : [0, 0];
     return this.maskHost;
   }
 }

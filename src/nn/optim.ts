@@ -32,7 +32,7 @@ class State {
 }
 
 function buffers(arena: ParamArena): ArenaBuffers {
-  return { params: arena.params, grads: arena.grads, mask: arena.mask };
+  return { params: arena.params, grads: arena.grads, mask: arena.mask, range: arena.trainableRange };
 }
 
 /** torch.optim.Adadelta (defaults lr 1.0, rho 0.9, eps 1e-6, weight_decay 0). */

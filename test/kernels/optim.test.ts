@@ -207,3 +207,25 @@ describe('float64 references reproduce torch.optim 1.13', () => {
     });
   }
 });
+
+describe('a range limits the dispatch to the trainable span', () => {
+  it('updates blocks inside [start, end) only, even where the mask says trainable', async () => {
+    const g = gpu();
+    const n = 700 * OPTIM_BLOCK;
+    const c = makeCase(n, new Rng(seed + 7));
+    c.mask.fill(1);
+    const a = { ...upload(c), range: [3 * OPTIM_BLOCK, 500 * OPTIM_BLOCK] as const };
+    const grad = new Float32Array(c.rng.array(n, -1, 1));
+    a.grads.write(grad);
+    const h = { lr: 0.1, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false };
+    sgdUpdate(g, a, { momentumBuffer: null }, { ...h, first: true });
+    const p = await a.params.toFloat32();
+    for (let i = 0; i < n; i++) {
+      const inside = i >= a.range[0] && i < a.range[1];
+      const want = inside ? Math.fround(Math.fround(c.p0[i]!) - Math.fround(0.1 * grad[i]!)) : c.p0[i]!;
+      if (inside ? Math.abs(p[i]! - want) > 1e-6 : p[i] !== want) throw new Error(`seed ${seed}: element ${i} (${inside ? 'inside' : 'outside'}) is ${p[i]}, want ${want}`);
+    }
+    expect(() => sgdUpdate(g, { ...a, range: [10, 64] }, { momentumBuffer: null }, { ...h, first: true })).toThrow(/whole 64-float blocks/);
+    for (const t of [a.params, a.grads, a.mask]) t.release();
+  });
+});

@@ -120,6 +120,8 @@ describe('training step on a narrow ResNet18 (width 4, 16x16, batch 2)', () => {
     const fullDispatches = g.counters.dispatches - d0;
 
     model.setRequiresGrad((n) => !n.startsWith('fc.') && !n.startsWith('layer4.1.'), false);
+    // The optimiser's dispatch spans layer4.1 to fc only.
+    expect(model.arena.trainableRange).toEqual([model.arena.get('layer4.1.conv1.weight').offset, model.arena.total]);
     fillTensor(model.arena.grads, 7); // a sentinel no frozen gradient may overwrite
     const p0 = await model.arena.params.toFloat32();
     const d1 = g.counters.dispatches;
