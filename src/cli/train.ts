@@ -9,11 +9,10 @@ import type { Gpu } from '../gpu/runtime.js';
 import { ImageCache } from '../data/cache.js';
 import { fileReader, NodeImageDecoder, scanDataRoot } from '../data/node.js';
 import { describeScan } from '../data/scan.js';
-import { parseSplitManifest } from '../data/split.js';
 import { loadWeightsFile } from '../nn/weights/node.js';
 import { writeEvaluation } from '../report/write-node.js';
 import { makeThumbnail } from '../report/thumbnail-node.js';
-import { defaultConfig, defaultSyntheticScale, resolveConfig, type TrainConfig } from '../session/config.js';
+import { defaultConfig, defaultSyntheticScale, learningRate, resolveConfig, type TrainConfig } from '../session/config.js';
 import type { ImageSource, RunStore } from '../session/io.js';
 import { TrainingRun, type TrainEvent } from '../session/train.js';
 import { formatHelp, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
@@ -179,6 +178,11 @@ export async function runTrain(argv: string[], io: TrainCliIo = { stdout: proces
     } else {
       storeDir = createRunFolder({ dir: args.options.out as string | undefined }).dir;
     }
+    const weightsPath = args.options.weights as string | undefined;
+    const weights = weightsPath ? { ...(await loadWeightsFile(weightsPath)), name: weightsPath } : undefined;
+    // Pretrained weights fix the width (torchvision's are 64) unless --width says otherwise.
+    const conv1 = weights?.tensors.get('conv1.weight') ?? weights?.tensors.get('module.conv1.weight');
+    if (conv1 && overrides.width === undefined && !resumeDir) overrides.width = conv1.shape[0];
     const config = resolveConfig(base, overrides);
     if (!dataDir) {
       dataDir = DEFAULT_DATA_DIR;
@@ -190,8 +194,6 @@ export async function runTrain(argv: string[], io: TrainCliIo = { stdout: proces
     for (const line of describeScan(dataset, report).split('\n')) say(`  ${line}`);
     if (dataset.items.length === 0) throw new UsageError(`${dataDir}: no images found in class folders (see --help for the layout)`);
 
-    const weightsPath = args.options.weights as string | undefined;
-    const weights = weightsPath ? { ...(await loadWeightsFile(weightsPath)), name: weightsPath } : undefined;
     const store = new NodeRunStore(storeDir);
     const run = new TrainingRun(gpu, { dataset, scan: report }, { config, weights, resume: !!resumeDir, adapter: gpu.adapter.label }, { source: nodeImageSource(dataDir), store });
 
@@ -247,7 +249,7 @@ function printEvent(e: TrainEvent, progress: Progress, say: (l: string) => void,
       say(`Split: ${d.train} train, ${d.val} validation${d.missingFromSplit.length ? ` (${d.missingFromSplit.length} files of the split are missing)` : ''}`);
       if (e.weights) say(`Weights: ${e.weights.name}: ${e.weights.loaded} tensors loaded${e.weights.skipped.length ? `, not loaded: ${e.weights.skipped.slice(0, 6).join(', ')}${e.weights.skipped.length > 6 ? ', ...' : ''}` : ''}`);
       say(`Model: ResNet18 width ${c.width}, ${c.head} head, ${(e.parameters / 1e6).toFixed(2)} M parameters (${(e.trainable / 1e6).toFixed(2)} M trained)`);
-      say(`Training: ${c.res}x${c.res} px, batch ${c.batch}, ${c.epochs} epochs x ${e.stepsPerEpoch} steps, ${c.optimizer} lr ${c.lr ?? 'default'}, augment ${c.augment ? 'on' : 'off'}, autocrop ${c.autocrop}${c.tumorNormalPenalty ? `, tumour-to-Normal penalty ${c.tumorNormalPenalty}` : ''}${c.classWeights ? ', class weights' : ''}`);
+      say(`Training: ${c.res}x${c.res} px, batch ${c.batch}, ${c.epochs} epochs x ${e.stepsPerEpoch} steps, ${c.optimizer} lr ${learningRate(c)}, augment ${c.augment ? 'on' : 'off'}, autocrop ${c.autocrop}${c.tumorNormalPenalty ? `, tumour-to-Normal penalty ${c.tumorNormalPenalty}` : ''}${c.classWeights ? ', class weights' : ''}`);
       if (e.resumedAt) say(`Resuming at epoch ${e.resumedAt.epoch}, step ${e.resumedAt.step}`);
       say(`Run folder: ${dir}`);
       break;

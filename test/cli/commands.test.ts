@@ -1,7 +1,7 @@
 // The train, eval and predict commands end to end on a tiny PNG dataset in a temp folder
 // (20 px images, width-8 ResNet18): the run folder's files, JSON progress events, the
 // classification report in sklearn's layout, Grad-CAM PNGs, and --help for every command.
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -47,6 +47,7 @@ describe('CLI', () => {
   const root = mkdtempSync(join(tmpdir(), 'brainmri-cli-'));
   const data = join(root, 'data');
   const run = join(root, 'run');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('every command answers --help', async () => {
     const runners: Record<string, (argv: string[], out: ReturnType<typeof sink>) => Promise<number>> = {
@@ -88,6 +89,13 @@ describe('CLI', () => {
     expect(markupErrors(readFileSync(join(run, 'confusion.svg'), 'utf8'), 'xml')).toEqual([]);
     const meta = parseCheckpointMeta(readSafetensors(new Uint8Array(readFileSync(join(run, 'model.safetensors')))).metadata);
     expect(meta).toMatchObject({ width: 8, inputSize: 20, numClasses: 15, epoch: 2 });
+
+    // --weights: a checkpoint as initial weights (all 102 parameters and buffers match; counters are not counted), backbone frozen.
+    const wOut = sink();
+    expect(await runTrain(['--data', data, '--out', join(root, 'warm'), '--weights', join(run, 'model.safetensors'), '--freeze-backbone', '--res', '20', '--batch', '5', '--max-steps', '1', '--autocrop', 'off', '--val-size', '3'], { stdout: wOut, stderr: sink(), gpu: gpu(), installStop: () => ({ dispose() {} }) })).toBe(0);
+    expect(wOut.text()).toMatch(/Weights: .*model\.safetensors: 102 tensors loaded\n/);
+    expect(wOut.text()).toMatch(/Model: ResNet18 width 8, .*\(0\.00 M trained\)/);
+    expect(wOut.text()).toContain('Reached --max-steps');
 
     const evalOut = sink();
     const evalDir = join(root, 'eval');
