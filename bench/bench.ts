@@ -25,6 +25,7 @@ const SPEC: CommandSpec = {
     { name: 'quick', type: 'boolean', help: 'small sizes, few repeats, no per-kernel profile of the steps (within 5 minutes on SwiftShader, 2 cores)' },
     { name: 'json', type: 'boolean', help: 'print one JSON document on stdout (the table goes to stderr)' },
     { name: 'vs-torch', type: 'boolean', help: 'also run the same ResNet18 step in PyTorch (python3 with torch) and print the ratio' },
+    { name: 'torch-threads', type: 'int', help: 'CPU threads for --vs-torch (default: all cores; 2-thread torch suffers badly on a shared machine)', meta: 'N' },
     { name: 'filter', type: 'list', help: 'only kernel cases whose name contains one of these texts (e.g. conv2d.forward,layer4)', meta: 'TEXT,..' },
     { name: 'width', type: 'int', help: 'layer1 channels of the stepped model; 64 is ResNet18, narrower keeps its topology (smoke runs)', default: 64, meta: 'N' },
     { name: 'all-variants', type: 'boolean', help: 'time conv2d with every GEMM engine (registers, tiled), not only the adapter default' },
@@ -85,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
       ceilings: a.ceilings !== false,
       allVariants: a.allVariants === true,
       vsTorch: a.vsTorch === true,
+      torchThreads: a.torchThreads === undefined ? undefined : positive('torch-threads', a.torchThreads, 1),
       validateMacs: Number(a.validateMacs),
       log,
     };

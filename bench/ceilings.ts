@@ -120,7 +120,8 @@ async function measureMatmuls(gpu: Gpu, size: number, repeats: number, method: T
       // f32 accumulation over K terms of O(1) values: error grows like sqrt(K) * 2^-24 relative to
       // the largest |entry| (about sqrt(K/3)); 1e-4 leaves a wide margin at K <= 8192.
       const maxRelErr = relError(got, want);
-      const timing = await timeRuns(gpu, record, { warmup: 1, repeats, method });
+      // The validation run above compiled the pipeline: it is the warm-up.
+      const timing = await timeRuns(gpu, record, { warmup: 0, repeats, method });
       const flops = 2 * size * size * size;
       out.push({
         variant: v.name,

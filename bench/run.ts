@@ -31,6 +31,8 @@ export interface BenchOptions {
   /** Time conv2d with every GEMM engine, not only the adapter's default. */
   allVariants: boolean;
   vsTorch: boolean;
+  /** PyTorch CPU threads (default: as many as the machine has cores). */
+  torchThreads?: number;
   /** Reference cost (multiply-adds) above which a case is validated at batch 1. */
   validateMacs: number;
   /** Probe sizes for the ceilings (default: by adapter, see ceilingSizes). */
@@ -203,7 +205,7 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
       log(`torch ${kind} res ${opts.res} batch ${opts.batch} ...`);
       const torch = await runTorchStep(kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, cuda: !gpu.adapter.isSwiftShader,
         // On the CPU, as many threads as SwiftShader has cores (both use the whole machine).
-        threads: gpu.adapter.isSwiftShader ? cpus().length : 0,
+        threads: opts.torchThreads ?? (gpu.adapter.isSwiftShader ? cpus().length : 0),
       });
       if (torch.available && step.available && step.median_ms !== null && torch.median_ms !== null) {
         torch.engine_over_torch = round(step.median_ms / torch.median_ms, 3);
