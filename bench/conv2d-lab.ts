@@ -47,13 +47,19 @@ if (args[0] && args[0] !== 'default') opts.variant = args[0] as Conv2dVariant;
 const reps = Number(args[1] ?? 3);
 if (args[4]) opts.tile = { tm: Number(args[2]), tn: Number(args[3]), wg: Number(args[4]) };
 const only = process.env.LAYERS ? new RegExp(process.env.LAYERS) : null;
+// PASSES=f,d,g picks passes (forward, backward data, backward weight); the others print as 0.
+const passes = new Set((process.env.PASSES ?? 'f,d,g').split(','));
 console.log(`adapter: ${gpu.adapter.description}; variant ${conv2dVariant(gpu, opts)}${opts.tile ? ' tile ' + JSON.stringify(opts.tile) : ''}; batch ${N}; ${reps} reps after a warm-up`);
 const rng = new Rng(7);
 
 // Wall time per run, and process CPU time per run: other engineers share the 2 cores, so
 // CPU-seconds (SwiftShader's worker threads are in this process) are the steadier figure.
 const cpuMs: number[] = [];
-async function time(run: () => Tensor): Promise<number> {
+async function time(pass: string, run: () => Tensor): Promise<number> {
+  if (!passes.has(pass)) {
+    cpuMs.push(Infinity);
+    return Infinity;
+  }
   run().release();
   await gpu.sync();
   const c0 = process.cpuUsage();
@@ -78,9 +84,9 @@ for (const l of LAYERS) {
   const w = Tensor.fromArray(gpu, rng.array(l.co * l.c * l.k * l.k), wShape);
   const dy = Tensor.fromArray(gpu, rng.array(n * l.co * ho * wo), [n, l.co, ho, wo]);
   const flop = 2 * n * l.co * ho * wo * l.c * l.k * l.k;
-  const f = await time(() => conv2dForward(gpu, x, w, null, p, opts));
-  const d = await time(() => conv2dBackwardData(gpu, dy, w, xShape, p, opts));
-  const g = await time(() => conv2dBackwardWeight(gpu, x, dy, wShape, p, opts));
+  const f = await time('f', () => conv2dForward(gpu, x, w, null, p, opts));
+  const d = await time('d', () => conv2dBackwardData(gpu, dy, w, xShape, p, opts));
+  const g = await time('g', () => conv2dBackwardWeight(gpu, x, dy, wShape, p, opts));
   const gf = (ms: number) => (flop / ms / 1e6).toFixed(2).padStart(6);
   const [cf, cd, cg] = cpuMs.splice(0) as [number, number, number];
   console.log(

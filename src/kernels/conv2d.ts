@@ -15,6 +15,8 @@ import bwdDataPass from '../../shaders/conv2d.bwd_data.wgsl';
 import bwdWeightPass from '../../shaders/conv2d.bwd_weight.wgsl';
 import col2imSource from '../../shaders/conv2d.col2im.wgsl';
 import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
+import directRegsSource from '../../shaders/conv2d.direct_regs.wgsl';
+import bwdWeightRegsSource from '../../shaders/conv2d.bwd_weight_regs.wgsl';
 
 export interface Conv2dParams {
   stride: number;
@@ -89,6 +91,183 @@ const gemmKernels = new KernelFamily<GemmKey>(({ pass, variant, tile }): Kernel 
     STORE: unrolled(tm, tn, (i, j) => `  storeC(m0 + ${i}u, n_${j}, c_${i}_${j});`),
   });
 });
+
+interface DirectKey {
+  tm: number;
+  tn: number;
+  wg: number;
+}
+
+function lines(count: number, line: (g: number) => string): string {
+  return Array.from({ length: count }, (_, g) => line(g)).join('\n');
+}
+
+/** The register-tiled direct conv (SwiftShader): TM output channels x TN positions per invocation, vec4 accumulators. */
+const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+  const groups = tn / 4;
+  return kernelFromTemplate(`conv2d.direct.regs.${tm}x${tn}x${wg}`, directRegsSource, {
+    WG: wg,
+    TM: tm,
+    NSPAN: tn * wg,
+    COLDECL: lines(groups, (g) =>
+      [
+        `  let n_${g} = vec4u(nTile * ${tn * wg}u + lid + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
+        `  let nOk_${g} = n_${g} < vec4u(P.N);`,
+        `  let b_${g} = n_${g} / vec4u(hwo);`,
+        `  let r_${g} = n_${g} - b_${g} * hwo;`,
+        `  let oh_${g} = r_${g} / vec4u(P.Wo);`,
+        `  let ow_${g} = r_${g} - oh_${g} * P.Wo;`,
+        `  let xBase_${g} = vec4i(b_${g} * C * hwi + P.xOff);`,
+        `  let hi0_${g} = vec4i(oh_${g} * P.stride) - i32(P.pad);`,
+        `  let wi0_${g} = vec4i(ow_${g} * P.stride) - i32(P.pad);`,
+      ].join('\n'),
+    ),
+    ROWDECL: lines(tm, (i) => `  let w_${i} = min(m0 + ${i}u, lastM) * P.rowStride;`),
+    ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
+    ROWOK: lines(groups, (g) =>
+      [
+        `    let hi_${g} = hi0_${g} + i32(ky);`,
+        `    let rowOk_${g} = nOk_${g} & (hi_${g} >= vec4i(0)) & (hi_${g} < vec4i(H));`,
+      ].join('\n'),
+    ),
+    TAPDECL: lines(groups, (g) =>
+      [
+        `      let wi_${g} = wi0_${g} + i32(kx);`,
+        `      let ok_${g} = rowOk_${g} & (wi_${g} >= vec4i(0)) & (wi_${g} < vec4i(W));`,
+        `      var xi_${g} = select(vec4u(0u), vec4u(xBase_${g} + hi_${g} * W + wi_${g}), ok_${g});`,
+      ].join('\n'),
+    ),
+    BLOAD: lines(groups, (g) => `        let bv_${g} = select(vec4f(0.0), vec4f(x[xi_${g}.x], x[xi_${g}.y], x[xi_${g}.z], x[xi_${g}.w]), ok_${g});`),
+    FMA: lines(tm, (i) => [`        let a_${i} = w[w_${i} + wk];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
+    XNEXT: lines(groups, (g) => `        xi_${g} += vec4u(hwi);`),
+    STORE: [
+      lines(groups, (g) => `  let yBase_${g} = vec4u(P.yOff) + b_${g} * P.M * hwo + r_${g};`),
+      lines(tm, (i) =>
+        [
+          `  if (m0 + ${i}u < P.M) {`,
+          `    let bi = select(0.0, bias[m0 + ${i}u], P.hasBias != 0u);`,
+          `    let o = (m0 + ${i}u) * hwo;`,
+          lines(groups, (g) =>
+            [
+              `    let v_${g} = acc_${i}_${g} + bi;`,
+              `    if (nOk_${g}.x) { y[yBase_${g}.x + o] = v_${g}.x; }`,
+              `    if (nOk_${g}.y) { y[yBase_${g}.y + o] = v_${g}.y; }`,
+              `    if (nOk_${g}.z) { y[yBase_${g}.z + o] = v_${g}.z; }`,
+              `    if (nOk_${g}.w) { y[yBase_${g}.w + o] = v_${g}.w; }`,
+            ].join('\n'),
+          ),
+          `  }`,
+        ].join('\n'),
+      ),
+    ].join('\n'),
+  });
+});
+
+/** Backward-weight register kernel (SwiftShader): one tap per workgroup, TM output x TN input channels per invocation. */
+const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+  const groups = tn / 4;
+  return kernelFromTemplate(`conv2d.bwd_weight.regs.${tm}x${tn}x${wg}`, bwdWeightRegsSource, {
+    WG: wg,
+    TM: tm,
+    CSPAN: tn * wg,
+    ROWDECL: lines(tm, (i) => `  let r_${i} = min(m0 + ${i}u, lastM) * hwo;`),
+    COLDECL: lines(groups, (g) =>
+      [
+        `  let c_${g} = vec4u(c0 + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
+        `  let xc_${g} = min(c_${g}, vec4u(lastC)) * hw;`,
+      ].join('\n'),
+    ),
+    ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
+    BLOAD: lines(groups, (g) => `        let bv_${g} = vec4f(x[xc_${g}.x + xi], x[xc_${g}.y + xi], x[xc_${g}.z + xi], x[xc_${g}.w + xi]);`),
+    FMA: lines(tm, (i) => [`        let a_${i} = dy[r_${i} + dyi];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
+    STORE: lines(tm, (i) =>
+      [
+        `  if (m0 + ${i}u < P.Co) {`,
+        lines(groups, (g) =>
+          ['x', 'y', 'z', 'w']
+            .map(
+              (q) =>
+                `    if (c_${g}.${q} < P.C) { let k = ((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap; ` +
+                `dw[k] = select(0.0, dw[k], P.accumulate != 0u) + acc_${i}_${g}.${q}; }`,
+            )
+            .join('\n'),
+        ),
+        `  }`,
+      ].join('\n'),
+    ),
+  });
+});
+
+interface DirectConv {
+  M: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  Ho: number;
+  Wo: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+  xOff: number;
+  yOff: number;
+  hasBias: boolean;
+  rowStride: number;
+  chanStride: number;
+  flip: boolean;
+}
+
+/** Invocations per workgroup for `cols` columns at `tn` per invocation: 16 unless fewer waste less. */
+function directWidth(cols: number, tn: number): number {
+  let best = 16;
+  let bestCover = Infinity;
+  for (const wg of [16, 32, 8, 4]) {
+    const cover = Math.ceil(cols / (wg * tn)) * wg * tn;
+    if (cover < bestCover) {
+      best = wg;
+      bestCover = cover;
+    }
+  }
+  return best;
+}
+
+/** Records the direct register-tiled conv over an M x N (channels x positions) output. */
+function runDirect(
+  gpu: Gpu,
+  d: DirectConv,
+  buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+  opts?: Conv2dOptions,
+): void {
+  const tm = opts?.tile?.tm ?? (d.M >= 16 ? 16 : d.M >= 8 ? 8 : 4);
+  const tn = opts?.tile?.tn ?? 8;
+  const wg = opts?.tile?.wg ?? directWidth(d.N, tn);
+  const kernel = directKernels.get({ tm, tn, wg });
+  const u = new Uint32Array([
+    d.M, d.N, d.C, d.H, d.W, d.Ho, d.Wo, d.kh, d.kw, d.stride, d.pad, d.xOff,
+    d.yOff, d.hasBias ? 1 : 0, d.rowStride, d.chanStride, d.flip ? 1 : 0, 0, 0, 0,
+  ]);
+  dispatchTiles(gpu, kernel, Math.ceil(d.N / (tn * wg)) * Math.ceil(d.M / tm), u, buffers, 'direct', opts);
+}
+
+function dispatchTiles(
+  gpu: Gpu,
+  kernel: Kernel,
+  tiles: number,
+  uniforms: Uint32Array,
+  buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+  what: string,
+  opts?: Conv2dOptions,
+): void {
+  const max = Math.min(gpu.limits.maxWorkgroupsPerDimension, opts?.maxWorkgroupsPerDimension ?? Infinity);
+  // Tiles are numbered linearly and the grid folded into (x, y, z); the kernel drops the excess.
+  const gx = Math.min(tiles, max);
+  const rest = Math.ceil(tiles / gx);
+  const gy = Math.min(rest, max);
+  const gz = Math.ceil(rest / gy);
+  if (gz > max) throw new RangeError(`conv2d.${what}: ${tiles} workgroups, over ${max}^3`);
+  gpu.dispatch(kernel, { uniforms, buffers, workgroups: [gx, gy, gz] });
+}
 
 const bwdBiasKernel: Kernel = { name: 'conv2d.bwd_bias', source: bwdBiasSource };
 const col2imKernel: Kernel = { name: 'conv2d.col2im', source: col2imSource };
@@ -218,6 +397,13 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
     const xb = chunkBinding(x, n0 * xImg, nc * xImg);
     const yb = chunkBinding(y, n0 * yImg, nc * yImg);
     const cols = nc * g.Ho * g.Wo;
+    if (variant === 'registers') {
+      const K = g.C * g.kh * g.kw;
+      const d = { M: g.Co, N: cols, C: g.C, H: g.H, W: g.W, Ho: g.Ho, Wo: g.Wo, kh: g.kh, kw: g.kw, stride: p.stride, pad: p.padding };
+      const more = { xOff: xb.off, yOff: yb.off, hasBias: bias !== null, rowStride: K, chanStride: g.kh * g.kw, flip: false };
+      runDirect(gpu, { ...d, ...more }, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
+      continue;
+    }
     const u = new Uint32Array([g.Co, cols, g.C * g.kh * g.kw, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, yb.off, bias ? 1 : 0, 0]);
     // Without a bias the weight stands in at the bias slot (never read: hasBias = 0).
     runGemm(gpu, pass, variant, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
@@ -242,21 +428,42 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
   const yImg = g.Co * g.Ho * g.Wo;
   const rows = g.C * g.kh * g.kw;
   const colImg = rows * g.Ho * g.Wo;
-  const chunk = Math.min(g.N, imagesPerChunk(gpu, op, [xImg, yImg, colImg]));
-  const dcol = Tensor.empty(gpu, [rows, chunk * g.Ho * g.Wo]);
+  const hwo = g.Ho * g.Wo;
+  // Stride 1, square kernel: dx is the conv of dy with the flipped, transposed weight (no dcol).
+  const transposed = variant === 'registers' && p.stride === 1 && g.kh === g.kw && p.padding <= g.kh - 1;
+  const chunk = Math.min(g.N, imagesPerChunk(gpu, op, transposed ? [xImg, yImg] : [xImg, yImg, colImg]));
+  const dcol = transposed ? null : Tensor.empty(gpu, [rows, chunk * hwo]);
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
     const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
-    const cols = nc * g.Ho * g.Wo;
-    const colb = chunkBinding(dcol, 0, rows * cols);
-    const u = new Uint32Array([rows, cols, g.Co, g.Ho * g.Wo, dyb.off, 0, 0, 0]);
-    runGemm(gpu, 'bwd_data', variant, rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
     const dxb = chunkBinding(dx, n0 * xImg, nc * xImg);
+    const khw = g.kh * g.kw;
+    if (transposed) {
+      const d = { M: g.C, N: nc * g.H * g.W, C: g.Co, H: g.Ho, W: g.Wo, Ho: g.H, Wo: g.W, kh: g.kh, kw: g.kw, stride: 1, pad: g.kh - 1 - p.padding };
+      const more = { xOff: dyb.off, yOff: dxb.off, hasBias: false, rowStride: khw, chanStride: g.C * khw, flip: true };
+      runDirect(gpu, { ...d, ...more }, [dyb.binding, weight.binding, weight.binding, dxb.binding], opts);
+      continue;
+    }
+    const cols = nc * hwo;
+    const colb = chunkBinding(dcol!, 0, rows * cols);
+    let rowStride = cols;
+    let imgStride = hwo;
+    if (variant === 'registers') {
+      // dcol (Nc, rows, Ho, Wo) = weight^T * dy as a 1x1 direct conv of dy: m = (c, ky, kx), channel = o.
+      const d = { M: rows, N: cols, C: g.Co, H: g.Ho, W: g.Wo, Ho: g.Ho, Wo: g.Wo, kh: 1, kw: 1, stride: 1, pad: 0 };
+      const more = { xOff: dyb.off, yOff: colb.off, hasBias: false, rowStride: 1, chanStride: rows, flip: false };
+      runDirect(gpu, { ...d, ...more }, [dyb.binding, weight.binding, weight.binding, colb.binding], opts);
+      rowStride = hwo;
+      imgStride = rows * hwo;
+    } else {
+      const u = new Uint32Array([rows, cols, g.Co, hwo, dyb.off, 0, 0, 0]);
+      runGemm(gpu, 'bwd_data', variant, rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
+    }
     const total = nc * xImg;
-    const u2 = new Uint32Array([total, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dxb.off, cols]);
+    const u2 = new Uint32Array([total, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dxb.off, rowStride, imgStride, 0, 0, 0]);
     gpu.dispatch(col2imKernel, { uniforms: u2, buffers: [colb.binding, dxb.binding], workgroups: Math.ceil(total / 64) });
   }
-  dcol.release();
+  dcol?.release();
   return dx;
 }
 
@@ -274,10 +481,24 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
   const yImg = g.Co * g.Ho * g.Wo;
   const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
   const cols = g.C * g.kh * g.kw;
+  // Input channels run along the invocations: with fewer than 16 (conv1) most would idle, so the
+  // GEMM engine (columns over (c, ky, kx)) takes those.
+  const regs = variant === 'registers' && g.C >= 16;
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
     const xb = chunkBinding(x, n0 * xImg, nc * xImg);
     const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    if (regs) {
+      const tm = g.Co >= 16 ? 16 : g.Co >= 8 ? 8 : 4;
+      const tn = 8;
+      const wg = g.C <= 64 ? 8 : 16;
+      const mTiles = Math.ceil(g.Co / tm);
+      const cTiles = Math.ceil(g.C / (tn * wg));
+      const kernel = bwdWeightRegsKernels.get({ tm, tn, wg });
+      const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles]);
+      dispatchTiles(gpu, kernel, g.kh * g.kw * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
+      continue;
+    }
     const u = new Uint32Array([g.Co, cols, nc * g.Ho * g.Wo, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
     runGemm(gpu, 'bwd_weight', variant, g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
   }

@@ -183,6 +183,8 @@ describe('conv2d kernels vs reference', () => {
     // A cap of 3 workgroups per dimension forces the (x, y, z) fold on every pass.
     for (const variant of CONV2D_VARIANTS) {
       await checkCase(gpu(), c('folded 3x3 on 13x13', 3, 3, 13, 13, 5, 3, 1, 1), { variant, maxWorkgroupsPerDimension: 3 });
+      // 16+ input channels: the register variant's backward-weight kernel (one tap per workgroup).
+      await checkCase(gpu(), c('folded 3x3 16->5 on 7x7', 2, 16, 7, 7, 5, 3, 1, 1), { variant, maxWorkgroupsPerDimension: 3 });
     }
   });
 
@@ -205,6 +207,13 @@ describe('conv2d splits work over bindings smaller than one batch', () => {
       expect(gpu().limits.maxBindingBytes).toBe(8192);
       await checkCase(gpu(), c('split 3x3/2 3->4 13x13', 5, 3, 13, 13, 4, 3, 2, 1), { variant });
       await checkCase(gpu(), c('split 1x1 3->5 13x13', 5, 3, 13, 13, 5, 1, 1, 0), { variant });
+      // 16+ input channels (the register variant's own backward-weight kernel accumulates over
+      // chunks; stride 1 takes the transposed-conv dx, stride 2 the column buffer), partial tiles.
+      await checkCase(gpu(), c('split 3x3 16->10 3x3', 5, 16, 3, 3, 10, 3, 1, 1), { variant });
+      await checkCase(gpu(), c('split 3x3/2 16->6 5x5', 5, 16, 5, 5, 6, 3, 2, 1), { variant });
+      // The transposed-conv dx needs no column buffer, so only the register variant splits this
+      // shape by its images (4536 bytes each) rather than by a column buffer that would not fit.
+      if (variant === 'registers') await checkCase(gpu(), c('split 3x3 18->10 7x9', 5, 18, 7, 9, 10, 3, 1, 1), { variant });
     });
   }
 });

@@ -1,0 +1,66 @@
+// Direct conv2d with register tiles, the SwiftShader variant of the forward pass (and of backward
+// to the input for stride-1 square kernels, as a conv of dy with the flipped, transposed weight).
+// x: (N, Cin, H, W)  weight: read as w[m * rowStride + c * chanStride + tap]  bias: (M)  y: (N, M, Ho, Wo), f32.
+// forward:   x = x, M = Cout, rowStride = Cin*kh*kw, chanStride = kh*kw, tap = ky*kw + kx.
+// transpose: x = dy (N, Cout, Ho, Wo), y = dx, M = Cin, Cin := Cout, rowStride = kh*kw,
+//            chanStride = Cin*kh*kw, tap = kh*kw-1 - (ky*kw + kx) (flip = 1), pad := k-1-pad.
+// Each invocation owns TM output channels x TN output positions WG apart, so neighbouring
+// invocations read neighbouring x (SwiftShader vectorises those loads; the weight load is the
+// same address for the whole group). Taps are the outer loops: their padding tests and address
+// set-up run once per tap, and the inner loop over channels is a plain GEMM step with no
+// divisions or bound tests. xOff/yOff: element offsets of the chunk inside its binding.
+
+struct Params {
+  M: u32, N: u32, C: u32, H: u32,
+  W: u32, Ho: u32, Wo: u32, kh: u32,
+  kw: u32, stride: u32, pad: u32, xOff: u32,
+  yOff: u32, hasBias: u32, rowStride: u32, chanStride: u32,
+  flip: u32, _p0: u32, _p1: u32, _p2: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  // Tiles are numbered linearly (column tiles fastest) over a grid folded into x, y, z.
+  let nTiles = (P.N + {{NSPAN}}u - 1u) / {{NSPAN}}u;
+  let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let mTile = t / nTiles;
+  let nTile = t - mTile * nTiles;
+  let m0 = mTile * {{TM}}u;
+  if (m0 >= P.M) { return; }
+  let hwo = P.Ho * P.Wo;
+  let hwi = P.H * P.W;
+  let C = P.C;
+  let chanStride = P.chanStride;
+  let H = i32(P.H);
+  let W = i32(P.W);
+  // Per column group g (4 output positions n, WG apart): image base in x, top-left input
+  // coordinate, and whether the position exists.
+{{COLDECL}}
+  // Rows past M read row M-1 (valid memory) and are not stored.
+  let lastM = P.M - 1u;
+{{ROWDECL}}
+{{ACCDECL}}
+  let khw = P.kh * P.kw;
+  for (var ky = 0u; ky < P.kh; ky++) {
+{{ROWOK}}
+    for (var kx = 0u; kx < P.kw; kx++) {
+      // Taps in the padding read element 0 (valid memory) and count as 0.
+{{TAPDECL}}
+      let tap = ky * P.kw + kx;
+      var wk = select(tap, khw - 1u - tap, P.flip != 0u);
+      for (var c = 0u; c < C; c++) {
+{{BLOAD}}
+{{FMA}}
+{{XNEXT}}
+        wk += chanStride;
+      }
+    }
+  }
+{{STORE}}
+}
