@@ -188,7 +188,7 @@ const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kerne
             .map(
               (q) =>
                 `    if (c_${g}.${q} < P.C) { let k = ((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap; ` +
-                `dw[k] = select(0.0, dw[k], P.accumulate != 0u) + acc_${i}_${g}.${q}; }`,
+                `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
             )
             .join('\n'),
         ),
@@ -489,9 +489,9 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
     const xb = chunkBinding(x, n0 * xImg, nc * xImg);
     const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
     if (regs) {
-      const tm = g.Co >= 16 ? 16 : g.Co >= 8 ? 8 : 4;
-      const tn = 8;
-      const wg = g.C <= 64 ? 8 : 16;
+      const tm = opts?.tile?.tm ?? (g.Co >= 16 ? 16 : g.Co >= 8 ? 8 : 4);
+      const tn = opts?.tile?.tn ?? 8;
+      const wg = opts?.tile?.wg ?? 4;
       const mTiles = Math.ceil(g.Co / tm);
       const cTiles = Math.ceil(g.C / (tn * wg));
       const kernel = bwdWeightRegsKernels.get({ tm, tn, wg });
