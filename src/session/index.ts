@@ -9,4 +9,4 @@ export { balancedClassWeights, tumourNormalCostMatrix } from './loss.js';
 export { logitsFor, metricsFromLogits, buildReportData, normalLabelsOf, classificationReportOf, type ItemLogits, type EvalMetrics, type ReportInputs } from './evaluate.js';
 export { evaluateCheckpoint, type EvaluationResult, type EvaluateOptions } from './evaluate-run.js';
 export { TrainingRun, type TrainingData, type TrainingIO, type TrainingOptions, type TrainEvent, type TrainResult, type DataSummary, type EpochSummary, type RunState } from './train.js';
-export { predictImages, gradCam, camMaps, overlayHeatmap, denormalise, type PredictInput, type ImagePrediction, type PredictOptions } from './predict.js';
+export { predictImages, gradCam, layer4Gradients, camMaps, overlayHeatmap, denormalise, type PredictInput, type ImagePrediction, type PredictOptions } from './predict.js';

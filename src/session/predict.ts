@@ -99,7 +99,18 @@ export async function predictImages(gpu: Gpu, model: ResNet18, meta: CheckpointM
  * `images` is not released.
  */
 export async function gradCam(gpu: Gpu, model: ResNet18, images: Tensor, classes: readonly number[]): Promise<Float32Array> {
-  const [N, , S] = images.shape as [number, number, number, number];
+  const S = images.shape[2]!;
+  const { act, grad, shape } = await layer4Gradients(gpu, model, images, classes);
+  const [N, C, h, w] = shape;
+  return camMaps(act, grad, N, C, h, w, S);
+}
+
+/**
+ * layer4's activations A (N, C, h, w) in eval mode and d(logit of classes[i] in row i)/dA, by the
+ * engine's tape. `images` is not released.
+ */
+export async function layer4Gradients(gpu: Gpu, model: ResNet18, images: Tensor, classes: readonly number[]): Promise<{ act: Float32Array; grad: Float32Array; shape: [number, number, number, number] }> {
+  const N = images.shape[0]!;
   if (classes.length !== N) throw new RangeError(`gradCam: ${classes.length} classes for ${N} images`);
   const wasTraining = model.training;
   model.eval();
@@ -144,8 +155,7 @@ export async function gradCam(gpu: Gpu, model: ResNet18, images: Tensor, classes
     const [actV, gradV] = await Promise.all([act.toArray(), grad.toArray()]);
     h.free();
     grad.release();
-    const [, C, hh, ww] = act.shape as [number, number, number, number];
-    return camMaps(actV, gradV, N, C, hh, ww, S);
+    return { act: Float32Array.from(actV), grad: Float32Array.from(gradV), shape: [...act.shape] as [number, number, number, number] };
   } finally {
     if (wasTraining) model.train();
   }
