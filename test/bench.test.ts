@@ -109,6 +109,15 @@ describe('bench run (tiny)', () => {
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
 
+  it('validates at batch 1 when the reference at full batch would cost too much', async () => {
+    const c = kernelCases(resnet18Shapes(32, 2)).find((k) => k.name === 'conv2d.forward layer2.0.downsample.0');
+    expect(c?.atBatch).toBeDefined();
+    const r = await benchKernelCase(gpu(), c!, { warmup: 0, repeats: 1, validateMacs: 1, batch: 2, method: 'wall-sync' }, null);
+    expect(r.validation.batch).toBe(1);
+    expect(r.validation.ok, `rel err ${r.validation.maxRelErr}`).toBe(true);
+    expect(r.shape).toContain('x[2,64,8,8]');
+  });
+
   it('reports a failed check when the kernel disagrees with its reference', async () => {
     // relu on the GPU against a deliberately wrong reference (identity): validation must fail.
     const shape = [2, 8, 4, 4];
