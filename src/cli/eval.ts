@@ -12,6 +12,7 @@ import { predictionsCsv } from '../report/predictions.js';
 import { writeEvaluation } from '../report/write-node.js';
 import { parseCheckpointMeta } from '../session/checkpoint.js';
 import { evaluateCheckpoint } from '../session/evaluate-run.js';
+import { parseStackManifest, stackDataset, stackSource } from '../session/stack.js';
 import { formatHelp, parseArgs, UsageError, type CommandSpec } from './args.js';
 import { writeFileAtomic } from './runfolder.js';
 import { NodeRunStore, nodeImageSource } from './train.js';
@@ -25,6 +26,7 @@ export const evalSpec: CommandSpec = {
     { name: 'data', type: 'string', meta: 'DIR', help: 'dataset root (folder per class)' },
     { name: 'split', type: 'string', meta: 'FILE', help: "a run's split.json: evaluate its validation list only (default: every image)" },
     { name: 'out', type: 'string', meta: 'DIR', help: 'where report.html, confusion.svg, evaluation.json, predictions.csv go (default: print only)' },
+    { name: 'stack', type: 'string', meta: 'FILE', help: 'for a checkpoint trained with --stack: the T1/T1C+/T2 manifest (relative to --data)' },
     { name: 'batch', type: 'int', meta: 'N', help: 'images per forward pass', default: 16 },
     { name: 'json', type: 'boolean', help: 'print the evaluation summary as JSON instead of text' },
     { name: 'adapter', type: 'string', meta: 'NAME', help: 'auto, gpu, swiftshader, or part of an adapter name' },
@@ -56,7 +58,11 @@ export async function runEval(argv: string[], io: CliIo = { stdout: process.stdo
   // The label scheme to scan with comes from the checkpoint.
   const meta = parseCheckpointMeta((await loadWeights(bytes)).metadata, ckpt);
   const scheme = meta.labelScheme === 'folders' ? 'folders' : meta.labelScheme;
-  const { dataset } = await scanDataRoot(data, scheme);
+  const stackFile = o.stack as string | undefined;
+  if (meta.channels === 'stack' && !stackFile) throw new UsageError(`${ckpt} was trained on T1/T1C+/T2 stacks: pass --stack FILE`);
+  if (meta.channels !== 'stack' && stackFile) throw new UsageError(`${ckpt} takes single images; --stack does not apply`);
+  const dataset = stackFile ? stackDataset(parseStackManifest(readFileSync(join(data, stackFile), 'utf8'))) : (await scanDataRoot(data, scheme)).dataset;
+  const source = stackFile ? stackSource(nodeImageSource(data)) : nodeImageSource(data);
   const split = o.split ? parseSplitManifest(readFileSync(o.split as string, 'utf8')) : undefined;
   const gpu = io.gpu ?? (await createNodeGpu({ adapter: o.adapter as string | undefined, log: err }));
   try {
@@ -66,7 +72,7 @@ export async function runEval(argv: string[], io: CliIo = { stdout: process.stdo
     const r = await evaluateCheckpoint(gpu, {
       checkpoint: { name: ckpt, bytes },
       dataset,
-      source: nodeImageSource(data),
+      source,
       split,
       batch: o.batch as number,
       adapter: gpu.adapter.label,

@@ -58,6 +58,10 @@ export async function runPredict(argv: string[], io: CliIo = { stdout: process.s
   const gpu = io.gpu ?? (await createNodeGpu({ adapter: o.adapter as string | undefined, log: err }));
   try {
     const { model, meta } = await modelFromCheckpoint(gpu, new Uint8Array(readFileSync(ckpt)), ckpt);
+    if (meta.channels === 'stack') {
+      model.destroy();
+      throw new UsageError(`${ckpt} was trained on T1/T1C+/T2 stacks; predict classifies single images. Use eval --stack FILE.`);
+    }
     const heatDir = o.heatmap as string | undefined;
     let failed = 0;
     try {

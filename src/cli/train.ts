@@ -14,6 +14,7 @@ import { writeEvaluation } from '../report/write-node.js';
 import { makeThumbnail } from '../report/thumbnail-node.js';
 import { defaultConfig, defaultSyntheticScale, learningRate, resolveConfig, type TrainConfig } from '../session/config.js';
 import type { ImageSource, RunStore } from '../session/io.js';
+import { parseStackManifest, stackDataset, stackSource } from '../session/stack.js';
 import { TrainingRun, type TrainEvent } from '../session/train.js';
 import { formatHelp, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { Progress, formatDuration } from './progress.js';
@@ -47,6 +48,7 @@ export const trainSpec: CommandSpec = {
     { name: 'tumor-normal-penalty', type: 'number', meta: 'X', help: 'extra loss X * P(Normal) on tumour images: fewer tumours called Normal (default 0)' },
     { name: 'freeze-backbone', type: 'boolean', help: 'train only the classifier (fc, and head with --head append)' },
     { name: 'head', type: 'string', choices: ['replace', 'append'], help: 'replace: fc = Linear(512, labels); append: keep the 1000-way fc and add Linear(1000, labels), as the reference (default replace)' },
+    { name: 'stack', type: 'string', meta: 'FILE', help: 'T1/T1C+/T2 as the 3 input channels: a CSV "label,t1,t1c,t2" (paths relative to --data; empty cell = missing sequence, black channel)' },
     { name: 'width', type: 'int', meta: 'N', help: 'ResNet18 width, channels of layer1 (default 64 on a GPU = torchvision; 16 on SwiftShader)' },
     { name: 'resume', type: 'string', meta: 'DIR', help: 'continue the run saved in DIR (its options and split; --epochs / --max-steps may extend it)' },
     { name: 'synthetic-scale', type: 'number', meta: 'X', help: 'size of the generated dataset as a fraction of the real one (default 0.1 on SwiftShader, 0.5 on a GPU)' },
@@ -117,6 +119,7 @@ function overridesFrom(args: Parsed): Partial<TrainConfig> {
     freezeBackbone: o.freezeBackbone as boolean | undefined,
     head: o.head as TrainConfig['head'] | undefined,
     width: o.width as number | undefined,
+    stack: o.stack as string | undefined,
   };
 }
 
@@ -189,13 +192,20 @@ export async function runTrain(argv: string[], io: TrainCliIo = { stdout: proces
       await ensureSyntheticData(dataDir, (args.options.syntheticScale as number | undefined) ?? defaultSyntheticScale(gpu.adapter), 1, say);
     }
     if (!existsSync(dataDir)) throw new UsageError(`--data ${dataDir}: no such folder`);
-    const { dataset, report } = await scanDataRoot(dataDir, config.labels);
+    let { dataset, report } = await scanDataRoot(dataDir, config.labels);
+    let source = nodeImageSource(dataDir);
     say(`Data: ${resolve(dataDir)}`);
-    for (const line of describeScan(dataset, report).split('\n')) say(`  ${line}`);
+    if (config.stack) {
+      if (config.labels !== '15') throw new UsageError('--stack uses the 15-label scheme (tumour type or Normal per stack)');
+      dataset = stackDataset(parseStackManifest(readFileSync(join(dataDir, config.stack), 'utf8')));
+      report = { ...report, counts: {} };
+      source = stackSource(source);
+      say(`  ${dataset.items.length} T1/T1C+/T2 stacks from ${config.stack}`);
+    } else for (const line of describeScan(dataset, report).split('\n')) say(`  ${line}`);
     if (dataset.items.length === 0) throw new UsageError(`${dataDir}: no images found in class folders (see --help for the layout)`);
 
     const store = new NodeRunStore(storeDir);
-    const run = new TrainingRun(gpu, { dataset, scan: report }, { config, weights, resume: !!resumeDir, adapter: gpu.adapter.label }, { source: nodeImageSource(dataDir), store });
+    const run = new TrainingRun(gpu, { dataset, scan: report }, { config, weights, resume: !!resumeDir, adapter: gpu.adapter.label }, { source, store });
 
     let stopRequested = false;
     const stop = (io.installStop ?? defaultStop)(() => {

@@ -28,6 +28,8 @@ export interface CheckpointMeta {
   normalLabels: number[];
   /** Input is (N, 3, inputSize, inputSize). */
   inputSize: number;
+  /** 'stack': channels are T1, T1C+, T2 of one patient (src/session/stack.ts); 'rgb': one image. */
+  channels?: 'rgb' | 'stack';
   preprocessing: {
     autocrop: AutocropOptions;
     /** Bilinear, antialiased when shrinking; then /255 and ImageNet normalisation. */
@@ -75,6 +77,7 @@ export function parseCheckpointMeta(metadata: Record<string, string>, name = 'ch
     labelScheme: (metadata['labelScheme'] as CheckpointMeta['labelScheme']) ?? '15',
     normalLabels: parseJsonMetadata<number[]>(metadata, 'normalLabels') ?? [],
     inputSize: num('inputSize'),
+    channels: metadata['channels'] === 'stack' ? 'stack' : 'rgb',
     preprocessing: parseJsonMetadata<CheckpointMeta['preprocessing']>(metadata, 'preprocessing') ?? preprocessingMeta('seed'),
     epoch: num('epoch'),
     step: num('step'),

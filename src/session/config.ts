@@ -34,6 +34,8 @@ export interface TrainConfig {
   head: HeadMode;
   /** ResNet18 width (channels of layer1): 64 is torchvision's model. */
   width: number;
+  /** T1/T1C+/T2 stack manifest (src/session/stack.ts), relative to the data root; null: one image per input. */
+  stack: string | null;
 }
 
 export const OPTIMIZERS: readonly OptimizerName[] = ['adadelta', 'sgd', 'adamw'];
@@ -65,6 +67,7 @@ export function defaultConfig(adapter: Pick<AdapterDescription, 'isSwiftShader'>
     freezeBackbone: false,
     head: 'replace',
     width: cpu ? 16 : 64,
+    stack: null,
   };
 }
 

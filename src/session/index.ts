@@ -10,3 +10,4 @@ export { logitsFor, metricsFromLogits, buildReportData, normalLabelsOf, classifi
 export { evaluateCheckpoint, type EvaluationResult, type EvaluateOptions } from './evaluate-run.js';
 export { TrainingRun, type TrainingData, type TrainingIO, type TrainingOptions, type TrainEvent, type TrainResult, type DataSummary, type EpochSummary, type RunState } from './train.js';
 export { predictImages, gradCam, layer4Gradients, camMaps, overlayHeatmap, denormalise, type PredictInput, type ImagePrediction, type PredictOptions } from './predict.js';
+export { parseStackManifest, stackDataset, stackSource, stackDecoder, composeChannels, STACK_SEPARATOR, type StackRow } from './stack.js';

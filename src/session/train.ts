@@ -266,6 +266,7 @@ export class TrainingRun {
         labelScheme: dataset.labelMode === 'folders' ? 'folders' : c.labels,
         normalLabels,
         inputSize: c.res,
+        channels: c.stack ? 'stack' : 'rgb',
         preprocessing: preprocessingMeta(c.autocrop),
         epoch,
         step,
