@@ -136,7 +136,8 @@ export class TrainingRun {
     let c = this.config;
     const dataset = this.data.dataset;
 
-    // Resume: the saved config wins, except the limits the user may extend.
+    // Resume: the saved config wins, except the limits the user may extend and the learning rate
+    // (the caller passes the saved config with the user's overrides applied).
     let state: RunState | null = null;
     let splitSource: SplitManifest | undefined = this.data.split;
     if (this.options.resume) {
@@ -144,7 +145,8 @@ export class TrainingRun {
       const stBytes = await store.read(RUN_FILES.state);
       if (!cfgBytes || !stBytes) throw new Error(`${store.location}: nothing to resume (config.json or state.json missing)`);
       const saved = (JSON.parse(text.decode(cfgBytes)) as { config: TrainConfig }).config;
-      c = { ...saved, epochs: c.epochs, maxSteps: c.maxSteps };
+      // A lower --lr after a divergence is the usual reason to resume with a different rate.
+      c = { ...saved, epochs: c.epochs, maxSteps: c.maxSteps, lr: c.lr };
       state = JSON.parse(text.decode(stBytes)) as RunState;
       const splitBytes = await store.read(RUN_FILES.split);
       if (splitBytes) splitSource = JSON.parse(text.decode(splitBytes)) as SplitManifest;

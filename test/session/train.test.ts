@@ -94,4 +94,21 @@ describe('TrainingRun', () => {
       for (const [k, t] of a) expect(Array.from(b.get(k)!.data as ArrayLike<number | bigint>), `${name} ${k}`).toEqual(Array.from(t.data as ArrayLike<number | bigint>));
     }
   });
+
+  it('a diverging loss stops the run with a clear message and keeps the last good model', async () => {
+    const set = blobSet(6, 20, 8);
+    const store = new MemoryRunStore();
+    const cfg = config({ epochs: 1, valSize: 4, optimizer: 'sgd', lr: 0.01 });
+    await new TrainingRun(gpu(), { dataset: set.dataset }, { config: cfg }, { source: set.source, store }).run();
+    const good = store.files.get(RUN_FILES.model)!.slice();
+    const goodBest = store.files.get(RUN_FILES.best)!.slice();
+    // Resumed with an absurd learning rate: epoch 2 diverges.
+    const events: TrainEvent[] = [];
+    const result = await new TrainingRun(gpu(), { dataset: set.dataset }, { config: { ...cfg, epochs: 3, lr: 1e30 }, resume: true }, { source: set.source, store }).run((e) => events.push(e));
+    expect(result.reason).toBe('diverged');
+    expect(result.message).toMatch(/training diverged: the loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+ .*try a lower --lr/);
+    expect(events.at(-1)).toMatchObject({ type: 'done', reason: 'diverged' });
+    expect(store.files.get(RUN_FILES.model)).toEqual(good);
+    expect(store.files.get(RUN_FILES.best)).toEqual(goodBest);
+  });
 });
