@@ -1,9 +1,30 @@
-// conv2d: forward, backward to input, weight and bias, as implicit GEMMs on the GPU.
+// conv2d: forward, backward to input, weight and bias on the GPU.
 // x: (N, C, H, W)  weight: (Cout, C, kh, kw)  bias: (Cout)  y: (N, Cout, Ho, Wo), f32 NCHW.
 //
-// Each pass is pass code (what A, B and C of C = A * B are, shaders/conv2d.<pass>.wgsl) plus one of
-// two GEMM engines: 'registers' (register tiles, no barriers: SwiftShader) or 'tiled' (shared-memory
-// tiles: real GPUs). The choice is made in `conv2dVariant` only.
+// Two variants, chosen in `conv2dVariant` only:
+// - 'tiled' (real GPUs): implicit GEMMs, pass code (shaders/conv2d.<pass>.wgsl) plugged into the
+//   shared-memory engine conv2d.gemm_tiled.wgsl.
+// - 'registers' (SwiftShader): barrier-free register tiles. Forward is conv2d.direct_regs.wgsl (16
+//   output channels x 8 positions per invocation, taps outer, channels inner); dx is the same kernel
+//   run on dy with the flipped, transposed weight for stride-1 square kernels, else as a 1x1 direct
+//   conv giving the column gradient, then col2im; dweight is conv2d.bwd_weight_regs.wgsl (one tap
+//   per workgroup, 16 x 8 channel pairs per invocation), except with < 16 input channels (conv1),
+//   which keeps the GEMM engine conv2d.gemm_regs.wgsl.
+//
+// Speed notes (SwiftShader 5.0.0, 2 shared cores, load 8-14; node bench/conv2d-lab.ts, batch 8,
+// 64 px input; FLOP per CPU-second of the process, noisy to +-50 % run to run):
+// - Cost model: SwiftShader's storage loads with computed indices are gathers whatever the
+//   pattern, so time goes with loads per multiply-add. The old engine did 12 loads (8x4 tile) plus
+//   per-element padding tests and (c, ky, kx) stepping per 32 FMAs; the direct kernel does 24
+//   loads per 128 FMAs with no tests in the inner loop. Tiles measured on layer1/layer2 forward:
+//   8x4 0.48, 8x8 0.55-0.93, 16x4 0.6-0.8, 8x16 0.9-1.0, 16x8 1.0-1.2, 16x16 / 32x8 / 32x16 0.6-0.8
+//   (too many live accumulators); all compile in seconds.
+// - Before -> after, wall ms (CPU-s GFLOP/s): layer1 fwd 1001 -> 346 (0.25 -> 0.64), dx 884 -> 245
+//   (0.26 -> 1.03), dw 1875 -> 204 (0.22 -> 1.12); layer4 3x3 fwd 1594 -> 173 (0.22 -> 0.87), dx
+//   1169 -> 159 (0.35 -> 0.96), dw 2013 -> 472 (0.18 -> 0.32); one of each layer 27.4 s -> 7.4-7.8 s.
+// - dweight at layer4 (K = 32 positions per output) stays slow: each output is a scattered store
+//   after only ~14 steps of 24 loads. conv1 dweight (C = 3) stays on the old engine.
+// - Whole ResNet18 train step, 64 px batch 8 (dist/bench.js --case train): 44.5 s -> 14.2 s.
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
@@ -31,7 +52,7 @@ export interface Conv2dOptions {
   variant?: Conv2dVariant;
   /** Cap on workgroups per dispatch dimension below the device's, to exercise folding in tests. */
   maxWorkgroupsPerDimension?: number;
-  /** Register tile of the 'registers' engine (benchmarks tune it with this). */
+  /** Register tile of the 'registers' kernels (benchmarks tune it with this; tn a multiple of 4 for the direct and dweight kernels). */
   tile?: RegTile;
 }
 
@@ -104,6 +125,7 @@ function lines(count: number, line: (g: number) => string): string {
 
 /** The register-tiled direct conv (SwiftShader): TM output channels x TN positions per invocation, vec4 accumulators. */
 const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+  if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
   const groups = tn / 4;
   return kernelFromTemplate(`conv2d.direct.regs.${tm}x${tn}x${wg}`, directRegsSource, {
     WG: wg,
@@ -165,6 +187,7 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
 
 /** Backward-weight register kernel (SwiftShader): one tap per workgroup, TM output x TN input channels per invocation. */
 const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+  if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
   const groups = tn / 4;
   return kernelFromTemplate(`conv2d.bwd_weight.regs.${tm}x${tn}x${wg}`, bwdWeightRegsSource, {
     WG: wg,
