@@ -38,6 +38,7 @@ import col2imSource from '../../shaders/conv2d.col2im.wgsl';
 import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
 import directRegsSource from '../../shaders/conv2d.direct_regs.wgsl';
 import bwdWeightRegsSource from '../../shaders/conv2d.bwd_weight_regs.wgsl';
+import bwdWeightRowsSource from '../../shaders/conv2d.bwd_weight_rows.wgsl';
 
 export interface Conv2dParams {
   stride: number;
@@ -211,6 +212,54 @@ const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kerne
             .map(
               (q) =>
                 `    if (c_${g}.${q} < P.C) { let k = ((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap; ` +
+                `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
+            )
+            .join('\n'),
+        ),
+        `  }`,
+      ].join('\n'),
+    ),
+  });
+});
+
+/** Backward-weight register kernel for few input channels: one kernel row per workgroup, columns (c, kx). */
+const bwdWeightRowsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+  if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
+  const groups = tn / 4;
+  return kernelFromTemplate(`conv2d.bwd_weight.rows.${tm}x${tn}x${wg}`, bwdWeightRowsSource, {
+    WG: wg,
+    TM: tm,
+    NSPAN: tn * wg,
+    ROWDECL: lines(tm, (i) => `  let r_${i} = min(m0 + ${i}u, lastM) * hwo;`),
+    COLDECL: lines(groups, (g) =>
+      [
+        `  let n_${g} = vec4u(n0 + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
+        `  let nOk_${g} = n_${g} < vec4u(nCols);`,
+        `  let c_${g} = min(n_${g}, vec4u(nCols - 1u)) / vec4u(P.kw);`,
+        `  let kx_${g} = min(n_${g}, vec4u(nCols - 1u)) - c_${g} * P.kw;`,
+        `  let xc_${g} = c_${g} * hw;`,
+        `  let wi0_${g} = vec4i(kx_${g}) - i32(P.pad);`,
+      ].join('\n'),
+    ),
+    ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
+    ROWSTART: lines(groups, (g) => `      var wi_${g} = wi0_${g};`),
+    BLOAD: lines(groups, (g) =>
+      [
+        `        let ok_${g} = nOk_${g} & (wi_${g} >= vec4i(0)) & (wi_${g} < vec4i(W));`,
+        `        let xi_${g} = select(vec4u(0u), xc_${g} + xRow + vec4u(wi_${g}), ok_${g});`,
+        `        let bv_${g} = select(vec4f(0.0), vec4f(x[xi_${g}.x], x[xi_${g}.y], x[xi_${g}.z], x[xi_${g}.w]), ok_${g});`,
+      ].join('\n'),
+    ),
+    FMA: lines(tm, (i) => [`        let a_${i} = dy[r_${i} + dyi];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
+    WNEXT: lines(groups, (g) => `        wi_${g} += vec4i(i32(s));`),
+    STORE: lines(tm, (i) =>
+      [
+        `  if (m0 + ${i}u < P.Co) {`,
+        lines(groups, (g) =>
+          ['x', 'y', 'z', 'w']
+            .map(
+              (q) =>
+                `    if (nOk_${g}.${q}) { let k = (m0 + ${i}u) * P.C * khw + c_${g}.${q} * khw + ky * P.kw + kx_${g}.${q}; ` +
                 `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
             )
             .join('\n'),
@@ -505,7 +554,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
   const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
   const cols = g.C * g.kh * g.kw;
   // Input channels run along the invocations: with fewer than 16 (conv1) most would idle, so the
-  // GEMM engine (columns over (c, ky, kx)) takes those.
+  // row kernel (columns over (c, kx) of one kernel row) takes those.
   const regs = variant === 'registers' && g.C >= 16;
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
@@ -520,6 +569,17 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const kernel = bwdWeightRegsKernels.get({ tm, tn, wg });
       const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles]);
       dispatchTiles(gpu, kernel, g.kh * g.kw * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
+      continue;
+    }
+    if (variant === 'registers') {
+      const tm = opts?.tile?.tm ?? (g.Co >= 16 ? 16 : g.Co >= 8 ? 8 : 4);
+      const tn = opts?.tile?.tn ?? 8;
+      const wg = opts?.tile?.wg ?? 4;
+      const mTiles = Math.ceil(g.Co / tm);
+      const nTiles = Math.ceil((g.C * g.kw) / (tn * wg));
+      const kernel = bwdWeightRowsKernels.get({ tm, tn, wg });
+      const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, nTiles]);
+      dispatchTiles(gpu, kernel, g.kh * mTiles * nTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       continue;
     }
     const u = new Uint32Array([g.Co, cols, nc * g.Ho * g.Wo, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
