@@ -1,4 +1,4 @@
-// conv2d backward to the input, step 1 of 2 (pass code for a conv2d.gemm_* engine): the column
+// conv2d backward to the input, step 1 of 2 (pass code for conv2d.gemm_tiled.wgsl, the GPU variant): the column
 // gradient dcol = weight^T * dy, a plain GEMM with no padding tests or stride divisions.
 // dy: (N, Cout, Ho, Wo)  weight: (Cout, C, kh, kw)  dcol: (C*kh*kw, Nc*Ho*Wo) for this chunk's Nc images.
 // m = (c, ky, kx), n = (image, oh, ow), k = o: A[m, k] = weight[k, m], B[k, n] = dy[image, k, oh, ow].
@@ -18,10 +18,6 @@ struct KInfo { ok: bool, k: u32, dyC: u32 }
 
 fn kInfo(k: u32) -> KInfo {
   return KInfo(k < P.K, k, k * P.hw);
-}
-
-fn kNext(ki: KInfo) -> KInfo {
-  return KInfo(ki.k + 1u < P.K, ki.k + 1u, ki.dyC + P.hw);
 }
 
 struct NInfo { ok: bool, n: u32, dyIdx: u32 }

@@ -1,4 +1,4 @@
-// conv2d backward to the weight as implicit GEMM (pass code for a conv2d.gemm_* engine).
+// conv2d backward to the weight as implicit GEMM (pass code for conv2d.gemm_tiled.wgsl, the GPU variant).
 // x: (N, C, H, W)  dy: (N, Cout, Ho, Wo)  dweight: (Cout, C, kh, kw), f32 NCHW.
 // m = output channel o, n = (c, ky, kx), k = (image, oh, ow) within this batch chunk:
 // A[m, k] = dy[image, m, oh, ow], B[k, n] = x[image, c, oh*s - p + ky, ow*s - p + kx] (0 in the padding).
@@ -28,28 +28,6 @@ fn kInfo(k: u32) -> KInfo {
   let ow = r - oh * P.Wo;
   return KInfo(k < P.K, k, ow, oh, P.dyOff + b * P.M * hw + r, P.xOff + b * P.C * P.H * P.W,
                i32(oh * P.stride) - i32(P.pad), i32(ow * P.stride) - i32(P.pad));
-}
-
-fn kNext(ki: KInfo) -> KInfo {
-  var n = ki;
-  n.k += 1u;
-  n.ow += 1u;
-  n.dyIdx += 1u;
-  n.wi0 += i32(P.stride);
-  if (n.ow == P.Wo) {
-    n.ow = 0u;
-    n.wi0 = -i32(P.pad);
-    n.oh += 1u;
-    n.hi0 += i32(P.stride);
-    if (n.oh == P.Ho) {
-      n.oh = 0u;
-      n.hi0 = -i32(P.pad);
-      n.dyIdx += (P.M - 1u) * P.Ho * P.Wo;
-      n.xBase += P.C * P.H * P.W;
-    }
-  }
-  n.ok = n.k < P.K;
-  return n;
 }
 
 struct NInfo { ok: bool, n: u32, cOff: u32, ky: i32, kx: i32 }

@@ -1,4 +1,4 @@
-// conv2d forward as implicit GEMM (pass code for a conv2d.gemm_* engine).
+// conv2d forward as implicit GEMM (pass code for conv2d.gemm_tiled.wgsl, the GPU variant).
 // x: (N, C, H, W)  weight: (Cout, C, kh, kw)  bias: (Cout)  y: (N, Cout, Ho, Wo), f32 NCHW.
 // m = output channel, n = (image, oh, ow) within this batch chunk, k = (c, ky, kx):
 // A[m, k] = weight[m, k], B[k, n] = x[image, c, oh*s - p + ky, ow*s - p + kx] (0 in the padding).
@@ -25,23 +25,6 @@ fn kInfo(k: u32) -> KInfo {
   let r = k - c * khw;
   let ky = r / P.kw;
   return KInfo(k < P.K, k, c * P.H * P.W, i32(ky), i32(r - ky * P.kw));
-}
-
-// kInfo(k + 1) without divisions (the register engine walks k in order).
-fn kNext(ki: KInfo) -> KInfo {
-  var n = ki;
-  n.k += 1u;
-  n.kx += 1;
-  if (u32(n.kx) == P.kw) {
-    n.kx = 0;
-    n.ky += 1;
-    if (u32(n.ky) == P.kh) {
-      n.ky = 0;
-      n.cOff += P.H * P.W;
-    }
-  }
-  n.ok = n.k < P.K;
-  return n;
 }
 
 struct NInfo { ok: bool, xBase: u32, hi0: i32, wi0: i32, yBase: u32 }

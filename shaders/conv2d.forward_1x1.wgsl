@@ -1,4 +1,4 @@
-// conv2d forward, 1x1 kernel without padding (pass code for a conv2d.gemm_* engine): a plain
+// conv2d forward, 1x1 kernel without padding (pass code for conv2d.gemm_tiled.wgsl, the GPU variant): a plain
 // GEMM over channels with no padding tests and no (ky, kx) bookkeeping.
 // x: (N, C, H, W)  weight: (Cout, C, 1, 1)  bias: (Cout)  y: (N, Cout, Ho, Wo), f32 NCHW.
 // m = output channel, n = (image, oh, ow), k = c: A[m, k] = weight[m, k], B[k, n] = x[image, k, oh*s, ow*s].
@@ -20,10 +20,6 @@ struct KInfo { ok: bool, k: u32, cOff: u32 }
 
 fn kInfo(k: u32) -> KInfo {
   return KInfo(k < P.K, k, k * P.H * P.W);
-}
-
-fn kNext(ki: KInfo) -> KInfo {
-  return KInfo(ki.k + 1u < P.K, ki.k + 1u, ki.cOff + P.H * P.W);
 }
 
 struct NInfo { ok: bool, xIdx: u32, yBase: u32 }

@@ -28,7 +28,6 @@
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
-import regsEngine from '../../shaders/conv2d.gemm_regs.wgsl';
 import tiledEngine from '../../shaders/conv2d.gemm_tiled.wgsl';
 import forwardPass from '../../shaders/conv2d.forward.wgsl';
 import forward1x1Pass from '../../shaders/conv2d.forward_1x1.wgsl';
@@ -79,40 +78,15 @@ const PASS_SOURCE: Record<PassName, string> = {
 };
 
 export interface RegTile {
-  tm: number; // rows (m) per invocation
-  tn: number; // columns (n) per invocation
-  wg: number; // invocations per workgroup, all along n
+  tm: number; // output rows (channels) per invocation
+  tn: number; // columns per invocation, a multiple of 4
+  wg: number; // invocations per workgroup, all along the columns
 }
 
-interface GemmKey {
-  pass: PassName;
-  variant: Conv2dVariant;
-  tile: RegTile;
-}
-
-function unrolled(rows: number, cols: number, line: (i: number, j: number) => string): string {
-  const out: string[] = [];
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.push(line(i, j));
-  return out.join('\n');
-}
-
-const gemmKernels = new KernelFamily<GemmKey>(({ pass, variant, tile }): Kernel => {
-  const name = `conv2d.${pass}.${variant}`;
-  if (variant === 'tiled') return kernelFromTemplate(name, tiledEngine, { PASS: PASS_SOURCE[pass] });
-  const { tm, tn, wg } = tile;
-  return kernelFromTemplate(`${name}.${tm}x${tn}x${wg}`, regsEngine, {
-    PASS: PASS_SOURCE[pass],
-    WG: wg,
-    TM: tm,
-    NSPAN: wg * tn,
-    NDECL: unrolled(1, tn, (_, j) => `  let n_${j} = nInfo(n0 + ${j * wg}u);`),
-    ACCDECL: unrolled(tm, tn, (i, j) => `  var c_${i}_${j} = 0.0;`),
-    ALOAD: unrolled(tm, 1, (i) => `    let a_${i} = loadA(m0 + ${i}u, ki);`),
-    BLOAD: unrolled(1, tn, (_, j) => `    let b_${j} = loadB(ki, n_${j});`),
-    FMA: unrolled(tm, tn, (i, j) => `    c_${i}_${j} += a_${i} * b_${j};`),
-    STORE: unrolled(tm, tn, (i, j) => `  storeC(m0 + ${i}u, n_${j}, c_${i}_${j});`),
-  });
-});
+/** Implicit-GEMM kernels of the 'tiled' variant, one per pass. */
+const gemmKernels = new KernelFamily<PassName>((pass): Kernel =>
+  kernelFromTemplate(`conv2d.${pass}.tiled`, tiledEngine, { PASS: PASS_SOURCE[pass] }),
+);
 
 interface DirectKey {
   tm: number;
@@ -344,49 +318,17 @@ function dispatchTiles(
 const bwdBiasKernel: Kernel = { name: 'conv2d.bwd_bias', source: bwdBiasSource };
 const col2imKernel: Kernel = { name: 'conv2d.col2im', source: col2imSource };
 
-/** Register tile for an M x N GEMM: 8 rows when there are enough, and the workgroup width that wastes fewest columns. */
-function regTile(rows: number, cols: number): RegTile {
-  // 8 rows per invocation halve the column loads per multiply-add (1.1-1.3x on SwiftShader, measured
-  // on shared cores). 8 columns as well would halve them again, but SwiftShader then takes minutes
-  // and gigabytes to compile the unrolled body.
-  const tm = rows >= 32 ? 8 : 4;
-  const tn = 4;
-  let best = 64;
-  let bestCover = Infinity;
-  for (const wg of [64, 32, 16, 8]) {
-    const cover = Math.ceil(cols / (wg * tn)) * wg * tn;
-    if (cover < bestCover) {
-      best = wg;
-      bestCover = cover;
-    }
-  }
-  return { tm, tn, wg: best };
-}
-
-/** Records one GEMM-shaped dispatch of `pass` over an M x N output, folding large grids. */
+/** Records one GEMM-shaped dispatch of `pass` ('tiled' variant) over an M x N output, 64 x 64 per workgroup. */
 function runGemm(
   gpu: Gpu,
   pass: PassName,
-  variant: Conv2dVariant,
   M: number,
   N: number,
   uniforms: Uint32Array,
   buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
   opts?: Conv2dOptions,
 ): void {
-  const tile = opts?.tile ?? regTile(M, N);
-  const kernel = gemmKernels.get({ pass, variant, tile: variant === 'tiled' ? { tm: 0, tn: 0, wg: 0 } : tile });
-  const mSpan = variant === 'tiled' ? 64 : tile.tm;
-  const nSpan = variant === 'tiled' ? 64 : tile.wg * tile.tn;
-  const max = Math.min(gpu.limits.maxWorkgroupsPerDimension, opts?.maxWorkgroupsPerDimension ?? Infinity);
-  // Tiles are numbered linearly and the grid folded into (x, y, z); the kernel drops the excess.
-  const tiles = Math.ceil(N / nSpan) * Math.ceil(M / mSpan);
-  const gx = Math.min(tiles, max);
-  const rest = Math.ceil(tiles / gx);
-  const gy = Math.min(rest, max);
-  const gz = Math.ceil(rest / gy);
-  if (gz > max) throw new RangeError(`conv2d.${pass}: ${M} x ${N} outputs need ${tiles} workgroups, over ${max}^3`);
-  gpu.dispatch(kernel, { uniforms, buffers, workgroups: [gx, gy, gz] });
+  dispatchTiles(gpu, gemmKernels.get(pass), Math.ceil(N / 64) * Math.ceil(M / 64), uniforms, buffers, pass, opts);
 }
 
 // ------------------------------------------------------------------ binding splits
@@ -478,7 +420,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
     }
     const u = new Uint32Array([g.Co, cols, g.C * g.kh * g.kw, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, yb.off, bias ? 1 : 0, 0]);
     // Without a bias the weight stands in at the bias slot (never read: hasBias = 0).
-    runGemm(gpu, pass, variant, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
+    runGemm(gpu, pass, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
   }
   return y;
 }
@@ -529,7 +471,7 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
       imgStride = rows * hwo;
     } else {
       const u = new Uint32Array([rows, cols, g.Co, hwo, dyb.off, 0, 0, 0]);
-      runGemm(gpu, 'bwd_data', variant, rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
+      runGemm(gpu, 'bwd_data', rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
     }
     const total = nc * xImg;
     const u2 = new Uint32Array([total, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dxb.off, rowStride, imgStride, 0, 0, 0]);
@@ -583,7 +525,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       continue;
     }
     const u = new Uint32Array([g.Co, cols, nc * g.Ho * g.Wo, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
-    runGemm(gpu, 'bwd_weight', variant, g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
+    runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
   }
   return dw;
 }
