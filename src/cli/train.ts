@@ -51,7 +51,7 @@ export const trainSpec: CommandSpec = {
     { name: 'stack', type: 'string', meta: 'FILE', help: 'T1/T1C+/T2 as the 3 input channels: a CSV "label,t1,t1c,t2" (paths relative to --data; empty cell = missing sequence, black channel)' },
     { name: 'width', type: 'int', meta: 'N', help: 'ResNet18 width, channels of layer1 (default 64 on a GPU = torchvision; 16 on SwiftShader)' },
     { name: 'resume', type: 'string', meta: 'DIR', help: 'continue the run saved in DIR (its options and split; --epochs / --max-steps may extend it, --lr may change the rate)' },
-    { name: 'synthetic-scale', type: 'number', meta: 'X', help: 'size of the generated dataset as a fraction of the real one (default 0.1 on SwiftShader, 0.5 on a GPU)' },
+    { name: 'synthetic-scale', type: 'number', meta: 'X', help: 'size of the generated dataset as a fraction of the real one (default 0.2 on SwiftShader, 0.5 on a GPU)' },
     { name: 'json', type: 'boolean', help: 'one JSON object per event on stdout (for scripts)' },
     { name: 'adapter', type: 'string', meta: 'NAME', help: 'auto, gpu, swiftshader, or part of an adapter name (also BRAINMRI_ADAPTER)' },
   ],

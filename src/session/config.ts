@@ -71,9 +71,13 @@ export function defaultConfig(adapter: Pick<AdapterDescription, 'isSwiftShader'>
   };
 }
 
-/** Scale of the synthetic dataset `train` generates when no --data is given. */
+/**
+ * Scale of the synthetic dataset `train` generates when no --data is given. Measured on
+ * SwiftShader (2 shared cores, 32 px, width 16, 8 epochs): 0.1 (448 images) ends at about 25 %
+ * validation accuracy in 5 min; 0.2 (876 images) at 36 % in 9 min.
+ */
 export function defaultSyntheticScale(adapter: Pick<AdapterDescription, 'isSwiftShader'>): number {
-  return adapter.isSwiftShader ? 0.1 : 0.5;
+  return adapter.isSwiftShader ? 0.2 : 0.5;
 }
 
 export function resolveConfig(base: TrainConfig, overrides: Partial<TrainConfig>): TrainConfig {
