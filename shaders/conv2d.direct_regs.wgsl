@@ -4,7 +4,8 @@
 // forward:   x = x, M = Cout, rowStride = Cin*kh*kw, chanStride = kh*kw, tap = ky*kw + kx.
 // transpose: x = dy (N, Cout, Ho, Wo), y = dx, M = Cin, Cin := Cout, rowStride = kh*kw,
 //            chanStride = Cin*kh*kw, tap = kh*kw-1 - (ky*kw + kx) (flip = 1), pad := k-1-pad.
-// Each invocation owns TM output channels x TN output positions WG apart, so neighbouring
+// Each invocation owns TM output channels x TN output positions: positions WG apart (lanes along
+// positions), or, for few positions, channels WG apart and TN contiguous positions. Neighbouring
 // invocations read neighbouring x (SwiftShader vectorises those loads; the weight load is the
 // same address for the whole group). Taps are the outer loops: their padding tests and address
 // set-up run once per tap, and the inner loop over channels is a plain GEMM step with no
@@ -31,7 +32,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
   let mTile = t / nTiles;
   let nTile = t - mTile * nTiles;
-  let m0 = mTile * {{TM}}u;
+  let m0 = mTile * {{MSPAN}}u;
   if (m0 >= P.M) { return; }
   let hwo = P.Ho * P.Wo;
   let hwi = P.H * P.W;

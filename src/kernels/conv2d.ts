@@ -52,6 +52,8 @@ export interface Conv2dOptions {
   variant?: Conv2dVariant;
   /** Cap on workgroups per dispatch dimension below the device's, to exercise folding in tests. */
   maxWorkgroupsPerDimension?: number;
+  /** Lanes of the direct register kernel ('n' positions, 'm' output channels); tests force both. */
+  lanes?: 'n' | 'm';
   /** Register tile of the 'registers' kernels (benchmarks tune it with this; tn a multiple of 4 for the direct and dweight kernels). */
   tile?: RegTile;
 }
@@ -92,6 +94,8 @@ interface DirectKey {
   tm: number;
   tn: number;
   wg: number;
+  /** Along what the invocations of a workgroup run: output positions ('n', columns WG apart) or, for few positions, output channels ('m', rows WG apart, the TN columns contiguous). */
+  lanes?: 'n' | 'm';
 }
 
 function lines(count: number, line: (g: number) => string): string {
@@ -99,16 +103,20 @@ function lines(count: number, line: (g: number) => string): string {
 }
 
 /** The register-tiled direct conv (SwiftShader): TM output channels x TN positions per invocation, vec4 accumulators. */
-const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }): Kernel => {
   if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
   const groups = tn / 4;
-  return kernelFromTemplate(`conv2d.direct.regs.${tm}x${tn}x${wg}`, directRegsSource, {
+  const byM = lanes === 'm';
+  const row = (i: number): string => (byM ? `m0 + lid + ${i * wg}u` : `m0 + ${i}u`);
+  return kernelFromTemplate(`conv2d.direct.regs.${tm}x${tn}x${wg}${byM ? '.m' : ''}`, directRegsSource, {
     WG: wg,
-    TM: tm,
-    NSPAN: tn * wg,
+    MSPAN: byM ? tm * wg : tm,
+    NSPAN: byM ? tn : tn * wg,
     COLDECL: lines(groups, (g) =>
       [
-        `  let n_${g} = vec4u(nTile * ${tn * wg}u + lid + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
+        byM
+          ? `  let n_${g} = vec4u(nTile * ${tn}u + ${4 * g}u) + vec4u(0u, 1u, 2u, 3u);`
+          : `  let n_${g} = vec4u(nTile * ${tn * wg}u + lid + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
         `  let nOk_${g} = n_${g} < vec4u(P.N);`,
         `  let b_${g} = n_${g} / vec4u(hwo);`,
         `  let r_${g} = n_${g} - b_${g} * hwo;`,
@@ -119,7 +127,7 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
         `  let wi0_${g} = vec4i(ow_${g} * P.stride) - i32(P.pad);`,
       ].join('\n'),
     ),
-    ROWDECL: lines(tm, (i) => `  let w_${i} = min(m0 + ${i}u, lastM) * P.rowStride;`),
+    ROWDECL: lines(tm, (i) => `  let w_${i} = min(${row(i)}, lastM) * P.rowStride;`),
     ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
     ROWOK: lines(groups, (g) =>
       [
@@ -141,9 +149,9 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
       lines(groups, (g) => `  let yBase_${g} = vec4u(P.yOff) + b_${g} * P.M * hwo + r_${g};`),
       lines(tm, (i) =>
         [
-          `  if (m0 + ${i}u < P.M) {`,
-          `    let bi = select(0.0, bias[m0 + ${i}u], P.hasBias != 0u);`,
-          `    let o = (m0 + ${i}u) * hwo;`,
+          `  if (${row(i)} < P.M) {`,
+          `    let bi = select(0.0, bias[${row(i)}], P.hasBias != 0u);`,
+          `    let o = (${row(i)}) * hwo;`,
           lines(groups, (g) =>
             [
               `    let v_${g} = acc_${i}_${g} + bi;`,
@@ -285,15 +293,18 @@ function runDirect(
   buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
   opts?: Conv2dOptions,
 ): void {
+  // Few positions (small images, late layers): invocations run along the output channels so
+  // that columns are not wasted (all loads are gathers on SwiftShader either way).
+  const lanes = opts?.lanes ?? (d.N < 32 && d.M >= 64 ? 'm' : 'n');
   const tm = opts?.tile?.tm ?? (d.M >= 16 ? 16 : d.M >= 8 ? 8 : 4);
-  const tn = opts?.tile?.tn ?? 8;
-  const wg = opts?.tile?.wg ?? directWidth(d.N, tn);
-  const kernel = directKernels.get({ tm, tn, wg });
+  const tn = opts?.tile?.tn ?? (lanes === 'm' && d.N <= 4 ? 4 : 8);
+  const wg = opts?.tile?.wg ?? (lanes === 'm' ? 4 : directWidth(d.N, tn));
+  const kernel = directKernels.get({ tm, tn, wg, lanes });
   const u = new Uint32Array([
     d.M, d.N, d.C, d.H, d.W, d.Ho, d.Wo, d.kh, d.kw, d.stride, d.pad, d.xOff,
     d.yOff, d.hasBias ? 1 : 0, d.rowStride, d.chanStride, d.flip ? 1 : 0, 0, 0, 0,
   ]);
-  dispatchTiles(gpu, kernel, Math.ceil(d.N / (tn * wg)) * Math.ceil(d.M / tm), u, buffers, 'direct', opts);
+  dispatchTiles(gpu, kernel, lanes === 'm' ? Math.ceil(d.N / tn) * Math.ceil(d.M / (tm * wg)) : Math.ceil(d.N / (tn * wg)) * Math.ceil(d.M / tm), u, buffers, 'direct', opts);
 }
 
 function dispatchTiles(

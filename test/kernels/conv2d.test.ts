@@ -175,6 +175,16 @@ describe('conv2d kernels vs reference', () => {
     });
   }
 
+  // The register variant's direct kernel runs its invocations along positions, or along output
+  // channels when positions are few; each layout forced on shapes the default would give the other.
+  for (const lanes of ['n', 'm'] as const) {
+    it(`registers engine, invocations along ${lanes === 'n' ? 'positions' : 'output channels'}`, async () => {
+      await checkCase(gpu(), c('3x3/1 C=5 9x7 batch 2', 2, 5, 9, 7, 70, 3, 1, 1), { variant: 'registers', lanes });
+      await checkCase(gpu(), c('3x3/2 C=16 5x5 batch 1', 1, 16, 5, 5, 67, 3, 2, 1), { variant: 'registers', lanes });
+      await checkCase(gpu(), c('1x1/2 C=20 4x4 batch 3', 3, 20, 4, 4, 9, 1, 2, 0), { variant: 'registers', lanes });
+    });
+  }
+
   it('uses the adapter default engine when no variant is given', async () => {
     await checkCase(gpu(), c('default 3x3/2 odd', 3, 5, 9, 11, 6, 3, 2, 1), {});
   });
