@@ -5,7 +5,7 @@ import { evalSpec, runEval } from './eval.js';
 import { predictSpec, runPredict } from './predict.js';
 import { runSynth, synthSpec } from './synth.js';
 import { runTrain, trainSpec } from './train.js';
-import { runWeb, webSpec } from './web-serve.js';
+import { runWeb, webSpec } from './web.js';
 
 export interface Command {
   name: string;

@@ -111,10 +111,10 @@ export async function serveStatic(dir: string, options: { host?: string; port?: 
   };
 }
 
-export async function runWeb(argv: string[]): Promise<number> {
+export async function runWeb(argv: string[], out: { write(text: string): unknown } = process.stdout): Promise<number> {
   const args = parseArgs(webSpec, argv);
   if (args.help) {
-    console.log(formatHelp(webSpec));
+    out.write(formatHelp(webSpec) + '\n');
     return 0;
   }
   const root = packageRoot();
@@ -125,8 +125,8 @@ export async function runWeb(argv: string[]): Promise<number> {
     return 1;
   }
   const served = await serveStatic(dir, { host: args.options.host as string, port: args.options.port as number });
-  console.log(`Serving ${dir}`);
-  console.log(`Open ${served.url} in a browser with WebGPU (Ctrl-C stops the server).`);
+  out.write(`Serving ${dir}\n`);
+  out.write(`Open ${served.url} in a browser with WebGPU (Ctrl-C stops the server).\n`);
   await new Promise<void>((ok) => {
     process.once('SIGINT', () => ok());
     process.once('SIGTERM', () => ok());
@@ -135,4 +135,3 @@ export async function runWeb(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const webCommand = { name: 'web', summary: webSpec.summary, run: runWeb };

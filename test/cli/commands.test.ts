@@ -11,7 +11,7 @@ import { runEval } from '../../src/cli/eval.js';
 import { runPredict } from '../../src/cli/predict.js';
 import { commands } from '../../src/cli/commands.js';
 import { runSynth } from '../../src/cli/synth.js';
-import { runWeb, startWebServer } from '../../src/cli/web-serve.js';
+import { runWeb } from '../../src/cli/web.js';
 import { readSafetensors } from '../../src/nn/weights/safetensors.js';
 import { parseCheckpointMeta } from '../../src/session/checkpoint.js';
 import { markupErrors } from '../report/wellformed.js';
@@ -135,24 +135,5 @@ describe('CLI', () => {
     const out2 = sink();
     expect(await runTrain(['--resume', dir, '--json'], { ...io, stdout: out2 })).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toMatchObject({ epoch: 3, stepInEpoch: 0, globalStep: 6 });
-  });
-
-  it('web serves the page folder and nothing outside it', async () => {
-    const site = join(root, 'site');
-    mkdirSync(site, { recursive: true });
-    writeFileSync(join(site, 'index.html'), '<!DOCTYPE html><title>x</title>');
-    writeFileSync(join(root, 'secret.txt'), 'no');
-    const server = await startWebServer(site, 0, '127.0.0.1');
-    try {
-      const addr = server.address() as { port: number };
-      const page = await fetch(`http://127.0.0.1:${addr.port}/`);
-      expect(page.status).toBe(200);
-      expect(page.headers.get('content-type')).toContain('text/html');
-      expect(await page.text()).toContain('<title>x</title>');
-      expect((await fetch(`http://127.0.0.1:${addr.port}/..%2Fsecret.txt`)).status).toBe(403);
-      expect((await fetch(`http://127.0.0.1:${addr.port}/missing.js`)).status).toBe(404);
-    } finally {
-      server.close();
-    }
   });
 });
