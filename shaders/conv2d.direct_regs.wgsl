@@ -35,6 +35,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let m0 = mTile * {{MSPAN}}u;
   if (m0 >= P.M) { return; }
   let hwo = P.Ho * P.Wo;
+  let images = P.N / hwo;
   let hwi = P.H * P.W;
   let C = P.C;
   let chanStride = P.chanStride;
@@ -53,6 +54,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var kx = 0u; kx < P.kw; kx++) {
       // Taps in the padding read element 0 (valid memory) and count as 0.
 {{TAPDECL}}
+      // A tap wholly in the padding for this invocation's columns costs nothing.
+{{TAPSKIP}}
       let tap = ky * P.kw + kx;
       var wk = select(tap, khw - 1u - tap, P.flip != 0u);
       for (var c = 0u; c < C; c++) {

@@ -118,8 +118,11 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }):
           ? `  let n_${g} = vec4u(nTile * ${tn}u + ${4 * g}u) + vec4u(0u, 1u, 2u, 3u);`
           : `  let n_${g} = vec4u(nTile * ${tn * wg}u + lid + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
         `  let nOk_${g} = n_${g} < vec4u(P.N);`,
-        `  let b_${g} = n_${g} / vec4u(hwo);`,
-        `  let r_${g} = n_${g} - b_${g} * hwo;`,
+        // Lanes along channels: columns run position-major (images fastest), so an invocation's
+        // contiguous columns share a position and whole taps in the padding are skipped.
+        ...(byM
+          ? [`  let r_${g} = n_${g} / vec4u(images);`, `  let b_${g} = n_${g} - r_${g} * images;`]
+          : [`  let b_${g} = n_${g} / vec4u(hwo);`, `  let r_${g} = n_${g} - b_${g} * hwo;`]),
         `  let oh_${g} = r_${g} / vec4u(P.Wo);`,
         `  let ow_${g} = r_${g} - oh_${g} * P.Wo;`,
         `  let xBase_${g} = vec4i(b_${g} * C * hwi + P.xOff);`,
@@ -135,6 +138,7 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }):
         `    let rowOk_${g} = nOk_${g} & (hi_${g} >= vec4i(0)) & (hi_${g} < vec4i(H));`,
       ].join('\n'),
     ),
+    TAPSKIP: `      if (!(${Array.from({ length: groups }, (_, g) => `any(ok_${g})`).join(' || ')})) { continue; }`,
     TAPDECL: lines(groups, (g) =>
       [
         `      let wi_${g} = wi0_${g} + i32(kx);`,
