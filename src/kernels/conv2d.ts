@@ -5,26 +5,34 @@
 // - 'tiled' (real GPUs): implicit GEMMs, pass code (shaders/conv2d.<pass>.wgsl) plugged into the
 //   shared-memory engine conv2d.gemm_tiled.wgsl.
 // - 'registers' (SwiftShader): barrier-free register tiles. Forward is conv2d.direct_regs.wgsl (16
-//   output channels x 8 positions per invocation, taps outer, channels inner); dx is the same kernel
-//   run on dy with the flipped, transposed weight for stride-1 square kernels, else as a 1x1 direct
-//   conv giving the column gradient, then col2im; dweight is conv2d.bwd_weight_regs.wgsl (one tap
-//   per workgroup, 16 x 8 channel pairs per invocation), except with < 16 input channels (conv1),
-//   which keeps the GEMM engine conv2d.gemm_regs.wgsl.
+//   output channels x 8 positions per invocation, taps outer, channels inner; invocations along
+//   positions, or along channels when there are < 32 positions); dx is the same kernel run on dy
+//   with the flipped, transposed weight for stride-1 square kernels, else as a 1x1 direct conv
+//   giving the column gradient, then col2im; dweight is conv2d.bwd_weight_regs.wgsl (one tap per
+//   workgroup, 16 x 8 channel pairs per invocation), or conv2d.bwd_weight_rows.wgsl with < 16 input
+//   channels (conv1: columns (c, kx) of one kernel row).
 //
-// Speed notes (SwiftShader 5.0.0, 2 shared cores, load 8-14; node bench/conv2d-lab.ts, batch 8,
-// 64 px input; FLOP per CPU-second of the process, noisy to +-50 % run to run):
-// - Cost model: SwiftShader's storage loads with computed indices are gathers whatever the
-//   pattern, so time goes with loads per multiply-add. The old engine did 12 loads (8x4 tile) plus
-//   per-element padding tests and (c, ky, kx) stepping per 32 FMAs; the direct kernel does 24
-//   loads per 128 FMAs with no tests in the inner loop. Tiles measured on layer1/layer2 forward:
-//   8x4 0.48, 8x8 0.55-0.93, 16x4 0.6-0.8, 8x16 0.9-1.0, 16x8 1.0-1.2, 16x16 / 32x8 / 32x16 0.6-0.8
-//   (too many live accumulators); all compile in seconds.
-// - Before -> after, wall ms (CPU-s GFLOP/s): layer1 fwd 1001 -> 346 (0.25 -> 0.64), dx 884 -> 245
-//   (0.26 -> 1.03), dw 1875 -> 204 (0.22 -> 1.12); layer4 3x3 fwd 1594 -> 173 (0.22 -> 0.87), dx
-//   1169 -> 159 (0.35 -> 0.96), dw 2013 -> 472 (0.18 -> 0.32); one of each layer 27.4 s -> 7.4-7.8 s.
-// - dweight at layer4 (K = 32 positions per output) stays slow: each output is a scattered store
-//   after only ~14 steps of 24 loads. conv1 dweight (C = 3) stays on the old engine.
-// - Whole ResNet18 train step, 64 px batch 8 (dist/bench.js --case train): 44.5 s -> 14.2 s.
+// Speed notes (SwiftShader 5.0.0 on 2 shared cores; node bench/conv2d-lab.ts, batch 8, 64 px):
+// - Cost model: SwiftShader turns every storage load with a computed index into a gather, whatever
+//   the pattern, so time goes with loads per multiply-add. The former GEMM engine did 12 loads
+//   (8x4 tile) plus per-element padding tests and (c, ky, kx) stepping per 32 multiply-adds; the
+//   direct kernel does 24 loads per 128 with no test in the inner loop. Forward tiles (layer1/2,
+//   GFLOP per CPU-s, +-30 % noise): 8x4 0.4-0.5, 8x8 0.55-0.93, 16x4 0.6-0.8, 8x16 0.9-1.1,
+//   16x8 0.7-1.2, 16x16 / 32x8 / 32x16 0.6-0.8 (too many live accumulators); all compile in seconds.
+//   Tried and dropped (no measurable gain): unrolling the channel loop 2x/4x, a compile-time
+//   stride in col2im, workgroups of 8/32 instead of 16 for the direct kernel.
+// - Before -> after in one sitting (load 4-5), wall ms (GFLOP per CPU-s), fwd / dx / dweight:
+//   conv1 7x7/2       634 -> 372 (0.25 -> 0.41)  656 -> 297 (0.25 -> 0.52)  592 -> 241 (0.26 -> 0.64)
+//   layer1 3x3 16x16  416 -> 266 (0.36 -> 0.57)  358 -> 155 (0.42 -> 0.98)  373 -> 168 (0.41 -> 0.90)
+//   layer2.0 3x3/2    296 ->  67 (0.26 -> 1.12)  202 -> 109 (0.39 -> 0.66)  229 ->  78 (0.33 -> 0.96)
+//   layer2 3x3 8x8    725 -> 115 (0.26 -> 1.32)  313 -> 118 (0.44 -> 1.27)  472 -> 153 (0.32 -> 0.99)
+//   layer3 3x3 4x4    331 ->  99 (0.46 -> 1.52)  259 -> 106 (0.58 -> 1.42)  396 -> 207 (0.38 -> 0.73)
+//   layer4.0 3x3/2    177 ->  71 (0.43 -> 1.06)  130 ->  72 (0.58 -> 1.05)  216 -> 251 (0.35 -> 0.30)
+//   layer4 3x3 2x2    340 -> 109 (0.44 -> 1.38)  236 -> 133 (0.64 -> 1.14)  623 -> 466 (0.24 -> 0.32)
+//   one of each layer 8.1 s -> 3.8 s. dweight at layer4 (32 positions per output) stays slow: each
+//   output is a scattered store after ~14 steps of 24 loads.
+// - Whole ResNet18 train step (dist/bench.js --case train, median): 64 px batch 8 20.5 s -> 10.4 s
+//   (load 3-5; at load 8: 44.5 s -> 14.2 s); 32 px batch 2 6.3 s -> 1.63 s (load 3-4).
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
