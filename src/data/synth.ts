@@ -200,29 +200,32 @@ function polar(rng: Rng, rhoLo: number, rhoHi: number, thetaLo = 0, thetaHi = 2 
   return [rho * Math.cos(th), rho * Math.sin(th)];
 }
 
-/** Posterior-fossa slice probability per type. */
+/** Posterior-fossa slice probability per type: only the infratentorial types live there. */
 function infratentorialChance(type: string): number {
   switch (type) {
     case 'Meduloblastoma':
     case 'Schwannoma':
-      return 0.9;
+      return 1;
     case 'Ependimoma':
-      return 0.6;
+      return 1;
     case 'Normal':
-      return 0.3;
-    case 'Tuberculoma':
-    case 'Granuloma':
-      return 0.2;
+      return 0.1;
     default:
-      return 0.08;
+      return 0;
   }
 }
 
-/** Lesions of a tumour type, in brain coordinates (unit = brain radius, +y posterior). */
+/**
+ * Lesions of a tumour type, in brain coordinates (unit = brain radius, +y posterior). Each type
+ * keeps one location zone, size range, shape and per-contrast pattern, large enough (diameter at
+ * least about a sixth of the head) to survive downscaling to a few dozen pixels; position, size,
+ * orientation and texture are jittered. Left/right is random, so mirroring does not change a type.
+ */
 function lesionsFor(type: string, infra: boolean, rng: Rng): { lesions: Lesion[]; ventricles: number } {
   const L: Lesion[] = [];
-  let ventricles = rng.uniform(0.85, 1.2);
+  let ventricles = rng.uniform(0.85, 1.15);
   const size = (lo: number, hi: number) => rng.uniform(lo, hi);
+  const side = rng.next() < 0.5 ? -1 : 1;
   const one = (patch: Partial<Lesion>) => {
     const l = { ...baseLesion(rng), ...patch };
     l.ry = l.ry || l.rx;
@@ -230,102 +233,107 @@ function lesionsFor(type: string, infra: boolean, rng: Rng): { lesions: Lesion[]
   };
   switch (type) {
     case 'Astrocitoma': {
-      const [x, y] = infra ? [rng.uniform(-0.35, 0.35), rng.uniform(0.2, 0.5)] : polar(rng, 0.2, 0.55);
-      const r = size(0.14, 0.3);
-      one({ cx: x, cy: y, rx: r, ry: r * rng.uniform(0.7, 1.2), t1: 0.34, t2: 0.78, enhance: rng.next() < 0.3 ? 0.12 : 0.02, soft: 0.35, lobeAmp: 0.15, hetero: 0.08, edema: 1.15, bubbles: rng.next() < 0.3 ? 3 : 0 });
+      // Frontal white matter, large, infiltrative, non-enhancing, dark T1 / bright T2, homogeneous.
+      const r = size(0.28, 0.36);
+      one({ cx: side * rng.uniform(0.2, 0.32), cy: rng.uniform(-0.5, -0.35), rx: r, ry: r * rng.uniform(0.8, 1.15), t1: 0.18, t2: 0.95, enhance: 0.03, soft: 0.25, lobeAmp: 0.12, hetero: 0.04, edema: 1 });
       break;
     }
     case 'Carcinoma': {
-      const n = 1 + rng.int(4);
+      // Metastases: 3-5 ring-enhancing nodules at the grey-white junction, each with wide edema.
+      const n = 3 + rng.int(2);
+      const th0 = rng.uniform(0, 2 * Math.PI);
       for (let i = 0; i < n; i++) {
-        const [x, y] = infra && i === 0 ? [rng.uniform(-0.5, 0.5), rng.uniform(0.3, 0.6)] : polar(rng, 0.45, 0.78);
-        const r = size(0.04, 0.12);
-        one({ cx: x, cy: y, rx: r, t1: 0.36, t2: 0.66, enhance: 0.42, ring: r > 0.08 ? 0.35 : 0, core: 'necrosis', edema: rng.uniform(2, 3), lobeAmp: 0.05, soft: 0.04 });
+        const th = th0 + (i * 2 * Math.PI) / n + rng.uniform(-0.3, 0.3);
+        const rho = rng.uniform(0.5, 0.68);
+        const r = size(0.12, 0.15);
+        one({ cx: rho * Math.cos(th), cy: rho * Math.sin(th), rx: r, t1: 0.3, t2: 0.6, enhance: 0.55, ring: i === 0 ? 0.4 : 0, core: 'necrosis', edema: rng.uniform(2.3, 2.8), lobeAmp: 0.05, soft: 0.04 });
       }
       break;
     }
     case 'Ependimoma': {
-      const [x, y] = infra ? [rng.uniform(-0.05, 0.05), rng.uniform(0.15, 0.3)] : [rng.uniform(-0.25, 0.25), rng.uniform(-0.1, 0.3)];
-      const r = size(0.13, 0.24);
-      one({ cx: x, cy: y, rx: r, ry: r * rng.uniform(0.8, 1.4), t1: 0.36, t2: 0.7, enhance: 0.25, hetero: 0.2, bubbles: 3 + rng.int(4), calcs: rng.int(4), edema: 1.1, lobeAmp: 0.12 });
+      // Fourth ventricle / posterior midline, heterogeneous: cysts and calcifications, patchy enhancement.
+      const r = size(0.24, 0.28);
+      const y = infra ? rng.uniform(0.26, 0.34) : rng.uniform(0.35, 0.5);
+      one({ cx: rng.uniform(-0.04, 0.04), cy: y, rx: r * 0.9, ry: r * rng.uniform(1.5, 1.7), t1: 0.15, t2: 0.92, enhance: 0.3, hetero: 0.25, bubbles: 4 + rng.int(3), calcs: 4 + rng.int(3), edema: 1, lobeAmp: 0.12 });
+      ventricles *= 1.4;
       break;
     }
     case 'Ganglioglioma': {
-      const [x, y] = polar(rng, 0.55, 0.72, Math.PI * 0.9, Math.PI * 1.4);
-      const r = size(0.08, 0.15);
-      const side = rng.next() < 0.5 ? -1 : 1;
-      one({ cx: x * side, cy: y, rx: r, t1: 0.14, t2: 0.9, enhance: 0.02, core: 'cyst', nodule: r * 0.45, lobeAmp: 0.04, soft: 0.03 });
+      // Temporal, lateral and anterior: large fluid cyst with an enhancing mural nodule.
+      const r = size(0.24, 0.3);
+      one({ cx: side * rng.uniform(0.48, 0.56), cy: rng.uniform(-0.05, 0.15), rx: r, ry: r * rng.uniform(0.9, 1.1), angle: rng.uniform(0, 2 * Math.PI), core: 'cyst', nodule: r * 0.5, lobeAmp: 0.03, soft: 0.03 });
       break;
     }
     case 'Germinoma': {
-      const pineal = rng.next() < 0.6;
-      const r = size(0.07, 0.13);
-      one({ cx: rng.uniform(-0.02, 0.02), cy: pineal ? rng.uniform(0.08, 0.16) : rng.uniform(-0.22, -0.12), rx: r, ry: r * rng.uniform(0.8, 1.1), t1: 0.46, t2: 0.56, enhance: 0.42, hetero: 0.06, bubbles: rng.next() < 0.3 ? 2 : 0, lobeAmp: 0.06 });
-      ventricles *= 1.25;
+      // Pineal midline, homogeneous, strongly enhancing, iso T2; hydrocephalus.
+      const r = size(0.2, 0.24);
+      one({ cx: rng.uniform(-0.03, 0.03), cy: rng.uniform(0.12, 0.2), rx: r, ry: r * rng.uniform(0.85, 1.1), t1: 0.32, t2: 0.72, enhance: 0.6, hetero: 0.04, lobeAmp: 0.05 });
+      ventricles *= 1.5;
       break;
     }
     case 'Glioblastoma': {
-      const [x, y] = polar(rng, 0.15, 0.5);
-      const r = size(0.2, 0.36);
-      one({ cx: x, cy: y, rx: r, ry: r * rng.uniform(0.75, 1.2), t1: 0.34, t2: 0.72, enhance: 0.45, ring: rng.uniform(0.2, 0.4), core: 'necrosis', edema: rng.uniform(1.4, 1.8), lobes: 2 + rng.int(3), lobeAmp: 0.12, hetero: 0.15, soft: 0.06 });
+      // Deep hemispheric, very large, thick irregular enhancing rim around necrosis, wide edema.
+      const r = size(0.3, 0.38);
+      one({ cx: side * rng.uniform(0.3, 0.38), cy: rng.uniform(-0.25, 0.0), rx: r, ry: r * rng.uniform(0.8, 1.15), t1: 0.32, t2: 0.7, enhance: 0.55, ring: rng.uniform(0.3, 0.4), core: 'necrosis', edema: rng.uniform(1.35, 1.5), lobes: 2 + rng.int(3), lobeAmp: 0.18, hetero: 0.12, soft: 0.06 });
       break;
     }
     case 'Granuloma': {
-      const n = 1 + (rng.next() < 0.3 ? 1 : 0);
-      for (let i = 0; i < n; i++) {
-        const [x, y] = infra ? [rng.uniform(-0.5, 0.5), rng.uniform(0.3, 0.6)] : polar(rng, 0.4, 0.78);
-        const r = size(0.035, 0.07);
-        one({ cx: x, cy: y, rx: r, t1: 0.4, t2: 0.45, enhance: 0.4, ring: rng.next() < 0.5 ? 0.45 : 0, core: 'dark', edema: rng.uniform(1.6, 2.6), lobeAmp: 0.05 });
-      }
+      // One solid nodule near the cortex, dark on T2, bright enhancing, very wide finger-like edema.
+      const th = rng.uniform(0, 2 * Math.PI);
+      const rho = rng.uniform(0.55, 0.65);
+      const r = size(0.18, 0.22);
+      one({ cx: rho * Math.cos(th), cy: rho * Math.sin(th), rx: r, t1: 0.55, t2: 0.12, enhance: 0.4, edema: rng.uniform(2.6, 3.2), lobeAmp: 0.06 });
       break;
     }
     case 'Meduloblastoma': {
-      const r = size(0.17, 0.27);
-      const y = infra ? rng.uniform(0.32, 0.45) : rng.uniform(0.45, 0.6);
-      one({ cx: rng.uniform(-0.06, 0.06), cy: y, rx: r, ry: r * rng.uniform(0.8, 1.1), t1: 0.32, t2: 0.5, enhance: 0.3, hetero: 0.22, bubbles: rng.int(3), lobeAmp: 0.1, edema: 1.05 });
-      ventricles *= 1.45;
+      // Vermis, midline posterior fossa, large round, dense (iso T2), hydrocephalus.
+      const r = size(0.3, 0.36);
+      one({ cx: rng.uniform(-0.05, 0.05), cy: rng.uniform(0.48, 0.56), rx: r, ry: r * rng.uniform(0.85, 1.05), t1: 0.4, t2: 0.36, enhance: 0.5, hetero: 0.06, lobeAmp: 0.06, edema: 1 });
+      ventricles *= 1.5;
       break;
     }
     case 'Meningioma': {
-      // Extra-axial: centred on the brain surface, broad dural base.
-      const th = rng.uniform(0, 2 * Math.PI);
-      const r = size(0.14, 0.3);
-      const rho = infra ? 0.9 : rng.uniform(0.9, 0.98);
-      one({ cx: rho * Math.cos(th), cy: rho * Math.sin(th), rx: r, ry: r * rng.uniform(0.8, 1.1), t1: 0.44, t2: 0.6, enhance: 0.46, hetero: 0.05, dural: true, lobeAmp: 0.04, soft: 0.03, edema: rng.next() < 0.4 ? 1.35 : 1, calcs: rng.next() < 0.2 ? 2 : 0 });
+      // Extra-axial at the frontal or parietal convexity: broad dural base, homogeneous, bright enhancement, dural tail.
+      const th = -Math.PI / 2 + side * rng.uniform(0.5, 1.3);
+      const r = size(0.26, 0.32);
+      const rho = rng.uniform(0.9, 0.96);
+      one({ cx: rho * Math.cos(th), cy: rho * Math.sin(th), rx: r, ry: r * rng.uniform(0.85, 1.05), t1: 0.25, t2: 0.78, enhance: 0.66, hetero: 0.04, dural: true, lobeAmp: 0.04, soft: 0.03, edema: 1 });
       break;
     }
     case 'Neurocitoma': {
-      const side = rng.next() < 0.5 ? -1 : 1;
-      const r = size(0.12, 0.2);
-      one({ cx: side * rng.uniform(0.04, 0.1), cy: rng.uniform(-0.15, 0.0), rx: r, ry: r * rng.uniform(1, 1.4), t1: 0.42, t2: 0.64, enhance: 0.22, bubbles: 6 + rng.int(6), hetero: 0.1, calcs: rng.int(3), lobeAmp: 0.08 });
-      ventricles *= 1.35;
+      // Lateral ventricle body beside the septum: bubbly ("soap-bubble") mass, moderate enhancement.
+      const r = size(0.2, 0.24);
+      one({ cx: side * rng.uniform(0.08, 0.12), cy: rng.uniform(-0.18, -0.06), rx: r, ry: r * rng.uniform(1.1, 1.35), t1: 0.25, t2: 0.85, enhance: 0.25, bubbles: 9 + rng.int(5), hetero: 0.08, calcs: rng.int(2), lobeAmp: 0.08 });
+      ventricles *= 1.15;
       break;
     }
     case 'Oligodendroglioma': {
-      const [x, y] = polar(rng, 0.5, 0.78, Math.PI * 1.15, Math.PI * 1.85);
-      const r = size(0.15, 0.28);
-      one({ cx: x, cy: y, rx: r, ry: r * rng.uniform(0.8, 1.2), t1: 0.36, t2: 0.74, enhance: rng.next() < 0.4 ? 0.14 : 0.03, calcs: 3 + rng.int(5), hetero: 0.18, soft: 0.2, lobeAmp: 0.16 });
+      // Frontal cortex-subcortex, towards the midline front: coarse dark calcifications, mild enhancement.
+      const r = size(0.22, 0.28);
+      one({ cx: side * rng.uniform(0.05, 0.2), cy: rng.uniform(-0.68, -0.58), rx: r * 1.2, ry: r, t1: 0.18, t2: 0.85, enhance: 0.06, calcs: 7 + rng.int(4), hetero: 0.15, soft: 0.15, lobeAmp: 0.16 });
       break;
     }
     case 'Papiloma': {
-      const side = rng.next() < 0.5 ? -1 : 1;
-      const r = size(0.08, 0.15);
-      one({ cx: side * rng.uniform(0.14, 0.2), cy: rng.uniform(0.15, 0.28), rx: r, t1: 0.44, t2: 0.6, enhance: 0.5, lobes: 9 + rng.int(6), lobeAmp: 0.25, hetero: 0.12 });
-      ventricles *= 1.7;
+      // Atrium of a lateral ventricle: lobulated frond, intensely enhancing; strongly enlarged ventricles.
+      const r = size(0.17, 0.21);
+      one({ cx: side * rng.uniform(0.2, 0.26), cy: rng.uniform(0.22, 0.3), rx: r, t1: 0.46, t2: 0.62, enhance: 0.5, lobes: 9 + rng.int(6), lobeAmp: 0.28, hetero: 0.12 });
+      ventricles *= 1.9;
       break;
     }
     case 'Schwannoma': {
-      const side = rng.next() < 0.5 ? -1 : 1;
-      const r = size(0.08, 0.18);
-      one({ cx: side * rng.uniform(0.3, 0.4), cy: rng.uniform(-0.02, 0.12), rx: r * 1.15, ry: r, angle: side > 0 ? 0.2 : -0.2, t1: 0.38, t2: 0.72, enhance: 0.44, bubbles: rng.next() < 0.35 ? 3 : 0, hetero: 0.1, lobeAmp: 0.06 });
+      // Cerebellopontine angle: oval, enhancing, with small cysts.
+      const r = size(0.2, 0.24);
+      one({ cx: side * rng.uniform(0.4, 0.46), cy: rng.uniform(0.02, 0.12), rx: r * 1.2, ry: r, angle: side * 0.3, t1: 0.36, t2: 0.74, enhance: 0.48, bubbles: 2 + rng.int(3), hetero: 0.1, lobeAmp: 0.06 });
       break;
     }
     case 'Tuberculoma': {
-      const n = 1 + rng.int(5);
+      // A cluster of 4-7 small ring lesions with caseous (T2-dark) centres, mild edema, in one region.
+      const n = 4 + rng.int(3);
+      const [ccx, ccy] = polar(rng, 0.3, 0.45);
       for (let i = 0; i < n; i++) {
-        const [x, y] = infra && rng.next() < 0.6 ? [rng.uniform(-0.5, 0.5), rng.uniform(0.3, 0.6)] : polar(rng, 0.3, 0.78);
-        const r = size(0.035, 0.09);
-        one({ cx: x, cy: y, rx: r, t1: 0.42, t2: 0.3, enhance: 0.44, ring: 0.4, core: 'dark', edema: rng.uniform(1.5, 2.4), lobeAmp: 0.06 });
+        const [dx, dy] = polar(rng, 0.04, 0.2);
+        const r = size(0.08, 0.1);
+        one({ cx: ccx + dx, cy: ccy + dy, rx: r, t1: 0.5, t2: 0.2, enhance: 0.45, ring: 0.45, core: 'dark', edema: 1.3, lobeAmp: 0.05 });
       }
       break;
     }
@@ -373,7 +381,7 @@ export function renderSlice(type: string, seq: Sequence, rng: Rng): Slice {
   const R = (Math.min(width, height) * fill) / 2;
   const ax = R * rng.uniform(0.76, 0.86);
   const ay = R;
-  const offCentre = rng.next() < 0.25;
+  const offCentre = rng.next() < 0.12;
   const cx = width / 2 + (offCentre ? rng.uniform(-1, 1) * (width / 2 - ax) * 0.9 : rng.uniform(-2, 2));
   const cy = height / 2 + (offCentre ? rng.uniform(-1, 1) * (height / 2 - ay) * 0.9 : rng.uniform(-2, 2));
   const rot = rng.uniform(-0.15, 0.15);
@@ -382,7 +390,7 @@ export function renderSlice(type: string, seq: Sequence, rng: Rng): Slice {
   const gyri = 9 + rng.int(6);
   const gyriPhase = rng.uniform(0, 6.28);
   const gain = rng.uniform(0.85, 1.12);
-  const gamma = rng.uniform(0.85, 1.2);
+  const gamma = rng.uniform(0.9, 1.12);
   const sigma = rng.uniform(0.008, 0.03);
   const biasX = rng.uniform(-0.12, 0.12);
   const biasY = rng.uniform(-0.12, 0.12);
@@ -529,6 +537,8 @@ function applyLesion(val: number, l: Lesion, bu: number, bv: number, rho: number
     const along = ellipseD(bu, bv, l.cx, l.cy, l.rx * 1.8, l.ry * 1.8, l.angle);
     if (along < 1 && rho > 0.96 && rho < 1.0) val = Math.max(val, 0.7);
   }
+  // Extra-axial mass: a thin CSF cleft separates it from the displaced brain.
+  if (l.dural && d >= 1 && d < 1.1) val = tissue('csf', seq);
   const edge = 1 - smooth(1 - l.soft, 1 + l.soft, d);
   if (edge <= 0) return val;
   const solidT1 = l.t1 + l.hetero * noise.fbm(bu * 14 + 70, bv * 14, 3);
