@@ -273,13 +273,13 @@ function lesionsFor(type: string, infra: boolean, rng: Rng): { lesions: Lesion[]
     }
     case 'Glioblastoma': {
       // Deep hemispheric, very large, thick irregular enhancing rim around necrosis, wide edema.
-      const r = size(0.3, 0.38);
+      const r = size(0.34, 0.4);
       one({ cx: side * rng.uniform(0.3, 0.38), cy: rng.uniform(-0.25, 0.0), rx: r, ry: r * rng.uniform(0.8, 1.15), t1: 0.32, t2: 0.7, enhance: 0.55, ring: rng.uniform(0.3, 0.4), core: 'necrosis', edema: rng.uniform(1.35, 1.5), lobes: 2 + rng.int(3), lobeAmp: 0.18, hetero: 0.12, soft: 0.06 });
       break;
     }
     case 'Granuloma': {
-      // One solid nodule near the cortex, dark on T2, bright enhancing, very wide finger-like edema.
-      const th = rng.uniform(0, 2 * Math.PI);
+      // One solid nodule in the parieto-occipital cortex, dark on T2, enhancing, very wide edema.
+      const th = Math.PI / 2 + rng.uniform(-0.9, 0.9);
       const rho = rng.uniform(0.55, 0.65);
       const r = size(0.18, 0.22);
       one({ cx: rho * Math.cos(th), cy: rho * Math.sin(th), rx: r, t1: 0.55, t2: 0.12, enhance: 0.4, edema: rng.uniform(2.6, 3.2), lobeAmp: 0.06 });
@@ -328,12 +328,12 @@ function lesionsFor(type: string, infra: boolean, rng: Rng): { lesions: Lesion[]
     }
     case 'Tuberculoma': {
       // A cluster of 4-7 small ring lesions with caseous (T2-dark) centres, mild edema, in one region.
-      const n = 4 + rng.int(3);
+      const n = 3 + rng.int(3);
       const [ccx, ccy] = polar(rng, 0.3, 0.45);
       for (let i = 0; i < n; i++) {
-        const [dx, dy] = polar(rng, 0.04, 0.2);
-        const r = size(0.08, 0.1);
-        one({ cx: ccx + dx, cy: ccy + dy, rx: r, t1: 0.5, t2: 0.2, enhance: 0.45, ring: 0.45, core: 'dark', edema: 1.3, lobeAmp: 0.05 });
+        const [dx, dy] = polar(rng, 0.05, 0.24);
+        const r = size(0.11, 0.13);
+        one({ cx: ccx + dx, cy: ccy + dy, rx: r, t1: 0.5, t2: 0.2, enhance: 0.45, ring: 0.45, core: 'dark', edema: 1.5, lobeAmp: 0.05 });
       }
       break;
     }
