@@ -32,7 +32,7 @@ export const trainSpec: CommandSpec = {
     { name: 'weights', type: 'string', meta: 'FILE', help: 'initial weights, .pth or .safetensors (e.g. torchvision resnet18-f37072fd.pth); loaded where names and shapes match' },
     { name: 'res', type: 'int', meta: 'N', help: 'input size in pixels (default by adapter: 224 on a GPU, 32 on SwiftShader)' },
     { name: 'batch', type: 'int', meta: 'N', help: 'batch size (default 32 on a GPU, 16 on SwiftShader)' },
-    { name: 'epochs', type: 'int', meta: 'N', help: 'epochs (default 20 on a GPU, 8 on SwiftShader)' },
+    { name: 'epochs', type: 'int', meta: 'N', help: 'epochs (default 20 on a GPU, 16 on SwiftShader)' },
     { name: 'max-steps', type: 'int', meta: 'N', help: 'stop (resumably) after N optimiser steps in total' },
     { name: 'lr', type: 'number', meta: 'X', help: 'learning rate (default: adadelta 1.0, sgd 0.01, adamw 0.001)' },
     { name: 'optimizer', type: 'string', choices: ['adadelta', 'sgd', 'adamw'], help: 'optimiser (default adadelta, as the reference notebook; sgd uses momentum 0.9)' },
