@@ -33,6 +33,7 @@
 //   output is a scattered store after ~14 steps of 24 loads.
 // - Whole ResNet18 train step (dist/bench.js --case train, median): 64 px batch 8 20.5 s -> 10.4 s
 //   (load 3-5; at load 8: 44.5 s -> 14.2 s); 32 px batch 2 6.3 s -> 1.63 s (load 3-4).
+import { bindRange } from './elementwise.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
@@ -366,14 +367,6 @@ function imagesPerChunk(gpu: Gpu, op: string, perImageElems: readonly number[]):
   return Math.max(1, Math.floor(room / per));
 }
 
-/** Binding of `count` elements of `t` from element `start`: aligned down to 256 bytes, with the remainder. */
-function chunkBinding(t: Tensor, start: number, count: number): { binding: { buffer: GPUBuffer; offset: number; size: number }; off: number } {
-  const byte = t.offset + start * 4;
-  const aligned = Math.floor(byte / 256) * 256;
-  const off = (byte - aligned) / 4;
-  return { binding: { buffer: t.buffer, offset: aligned, size: Math.max(4, (off + count) * 4) }, off };
-}
-
 function checkWhole(gpu: Gpu, op: string, t: Tensor, what: string): void {
   if (t.byteLength > gpu.limits.maxBindingBytes) {
     throw new RangeError(`${op}: ${what} ${shapeString(t.shape)} exceeds the ${gpu.limits.maxBindingBytes}-byte binding limit`);
@@ -431,8 +424,8 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
   const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
-    const xb = chunkBinding(x, n0 * xImg, nc * xImg);
-    const yb = chunkBinding(y, n0 * yImg, nc * yImg);
+    const xb = bindRange(x, n0 * xImg, nc * xImg);
+    const yb = bindRange(y, n0 * yImg, nc * yImg);
     const cols = nc * g.Ho * g.Wo;
     if (variant === 'registers') {
       const K = g.C * g.kh * g.kw;
@@ -472,8 +465,8 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
   const dcol = transposed ? null : Tensor.empty(gpu, [rows, chunk * hwo]);
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
-    const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
-    const dxb = chunkBinding(dx, n0 * xImg, nc * xImg);
+    const dyb = bindRange(dy, n0 * yImg, nc * yImg);
+    const dxb = bindRange(dx, n0 * xImg, nc * xImg);
     const khw = g.kh * g.kw;
     if (transposed) {
       const d = { M: g.C, N: nc * g.H * g.W, C: g.Co, H: g.Ho, W: g.Wo, Ho: g.H, Wo: g.W, kh: g.kh, kw: g.kw, stride: 1, pad: g.kh - 1 - p.padding };
@@ -482,7 +475,7 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
       continue;
     }
     const cols = nc * hwo;
-    const colb = chunkBinding(dcol!, 0, rows * cols);
+    const colb = bindRange(dcol!, 0, rows * cols);
     let rowStride = cols;
     let imgStride = hwo;
     if (variant === 'registers') {
@@ -523,8 +516,8 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
   const regs = variant === 'registers' && g.C >= 16;
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
-    const xb = chunkBinding(x, n0 * xImg, nc * xImg);
-    const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    const xb = bindRange(x, n0 * xImg, nc * xImg);
+    const dyb = bindRange(dy, n0 * yImg, nc * yImg);
     if (regs) {
       const tm = opts?.tile?.tm ?? (g.Co >= 16 ? 16 : g.Co >= 8 ? 8 : 4);
       const tn = opts?.tile?.tn ?? 8;
@@ -563,7 +556,7 @@ export function conv2dBackwardBias(gpu: Gpu, dy: Tensor): Tensor {
   const chunk = imagesPerChunk(gpu, op, [yImg]);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nc = Math.min(chunk, N - n0);
-    const dyb = chunkBinding(dy, n0 * yImg, nc * yImg);
+    const dyb = bindRange(dy, n0 * yImg, nc * yImg);
     const u = new Uint32Array([Co, nc, Ho * Wo, dyb.off, n0 > 0 ? 1 : 0, 0, 0, 0]);
     gpu.dispatch(bwdBiasKernel, { uniforms: u, buffers: [dyb.binding, db.binding], workgroups: Math.ceil(Co / 64) });
   }
