@@ -47,11 +47,13 @@ if (args[0] && args[0] !== 'default') opts.variant = args[0] as Conv2dVariant;
 const reps = Number(args[1] ?? 3);
 // LANES=n|m forces the direct kernel's layout (positions or output channels along the invocations).
 if (process.env.LANES === 'n' || process.env.LANES === 'm') opts.lanes = process.env.LANES;
+// BCAST=0 turns the subgroup broadcasts of the register kernels off.
+if (process.env.BCAST) opts.bcast = process.env.BCAST === '1';
 if (args[4]) opts.tile = { tm: Number(args[2]), tn: Number(args[3]), wg: Number(args[4]) };
 const only = process.env.LAYERS ? new RegExp(process.env.LAYERS) : null;
 // PASSES=f,d,g picks passes (forward, backward data, backward weight); the others print as 0.
 const passes = new Set((process.env.PASSES ?? 'f,d,g').split(','));
-console.log(`adapter: ${gpu.adapter.description}; variant ${conv2dVariant(gpu, opts)}${opts.tile ? ' tile ' + JSON.stringify(opts.tile) : ''}${opts.lanes ? ' lanes ' + opts.lanes : ''}; batch ${N}; ${reps} reps after a warm-up`);
+console.log(`adapter: ${gpu.adapter.description}; variant ${conv2dVariant(gpu, opts)}${opts.tile ? ' tile ' + JSON.stringify(opts.tile) : ''}${opts.lanes ? ' lanes ' + opts.lanes : ''}${opts.bcast !== undefined ? ' bcast ' + opts.bcast : ''}; batch ${N}; ${reps} reps after a warm-up`);
 const rng = new Rng(7);
 
 // Wall time per run, and process CPU time per run: other engineers share the 2 cores, so

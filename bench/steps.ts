@@ -139,6 +139,7 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
       try {
         recordStep(kind, model, optimizer, images, labels).release();
         const entries = await gpu.takeProfile();
+        if (process.env.BENCH_TRACE) for (const e of entries) console.error(`trace ${e.name} ${e.ms.toFixed(2)}`);
         const byName = new Map<string, { ms: number; count: number }>();
         for (const e of entries) {
           const k = byName.get(e.name) ?? { ms: 0, count: 0 };

@@ -10,7 +10,11 @@
 // same address for the whole group). Taps are the outer loops: their padding tests and address
 // set-up run once per tap, and the inner loop over channels is a plain GEMM step with no
 // divisions or bound tests. xOff/yOff: element offsets of the chunk inside its binding.
-
+// The channel loop is generated in src/kernels/conv2d.ts. With subgroups of exactly 4 lanes, a
+// value that every lane of a subgroup needs (a weight when lanes run along positions, an input
+// when they run along output channels) is loaded by one lane for four rows or columns and shared
+// by subgroupBroadcast instead of being loaded by every lane.
+{{ENABLE}}
 struct Params {
   M: u32, N: u32, C: u32, H: u32,
   W: u32, Ho: u32, Wo: u32, kh: u32,
@@ -26,7 +30,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 @compute @workgroup_size({{WG}})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32{{LANEARG}}) {
   // Tiles are numbered linearly (column tiles fastest) over a grid folded into x, y, z.
   let nTiles = (P.N + {{NSPAN}}u - 1u) / {{NSPAN}}u;
   let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
@@ -58,12 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 {{TAPSKIP}}
       let tap = ky * P.kw + kx;
       var wk = select(tap, khw - 1u - tap, P.flip != 0u);
-      for (var c = 0u; c < C; c++) {
-{{BLOAD}}
-{{FMA}}
-{{XNEXT}}
-        wk += chanStride;
-      }
+{{CLOOP}}
     }
   }
 {{STORE}}

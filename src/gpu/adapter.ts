@@ -8,6 +8,9 @@ export interface AdapterDescription {
   description: string;
   /** True for SwiftShader (a CPU emulation of a GPU): kernels pick their CPU-friendly variants. */
   isSwiftShader: boolean;
+  /** Subgroup sizes the adapter reports (0 when it reports none). */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
   /** One human line: "google swiftshader (SwiftShader Device (Subzero))". */
   label: string;
 }
@@ -25,7 +28,10 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   const parts = [vendor, architecture].filter(Boolean).join(' ');
   const extra = description || device;
   const label = [parts || 'unknown adapter', extra ? `(${extra})` : ''].filter(Boolean).join(' ');
-  return { vendor, architecture, device, description, isSwiftShader, label };
+  const sizes = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+  const subgroupMinSize = sizes?.subgroupMinSize ?? 0;
+  const subgroupMaxSize = sizes?.subgroupMaxSize ?? 0;
+  return { vendor, architecture, device, description, isSwiftShader, label, subgroupMinSize, subgroupMaxSize };
 }
 
 /** Requests the adapter's maximum limits and every optional feature it has. */

@@ -72,6 +72,12 @@ export class Gpu {
     uniformAlign: number;
   };
   readonly features: ReadonlySet<string>;
+  /**
+   * Lanes per subgroup when the device has the `subgroups` feature and the adapter reports one
+   * fixed size (SwiftShader: 4, its SIMD width); 0 otherwise. Kernels that hard-code a lane count
+   * check this before using subgroup operations.
+   */
+  readonly subgroupSize: number;
 
   // Pipeline cache: by kernel object first, then by the text the kernel holds.
   private readonly pipelineByKernel = new WeakMap<Kernel, GPUComputePipeline>();
@@ -124,6 +130,8 @@ export class Gpu {
       uniformAlign: l.minUniformBufferOffsetAlignment,
     };
     this.features = new Set([...device.features].map(String));
+    const { subgroupMinSize: sgMin = 0, subgroupMaxSize: sgMax = 0 } = adapter;
+    this.subgroupSize = this.features.has('subgroups') && sgMin > 0 && sgMin === sgMax ? sgMin : 0;
     this.pool = new BufferPool(device, l.maxBufferSize);
     this.pool.onDestroy = (buffer) => this.forgetBindGroups(buffer);
     this.profiling = !!options.profile && this.features.has('timestamp-query');

@@ -65,6 +65,8 @@ export interface Conv2dOptions {
   lanes?: 'n' | 'm';
   /** Register tile of the 'registers' kernels (benchmarks tune it with this; tn a multiple of 4 for the direct and dweight kernels). */
   tile?: RegTile;
+  /** Share lane-uniform operands through subgroup broadcasts (default; honoured only where subgroups have exactly 4 lanes). */
+  bcast?: boolean;
 }
 
 /** The one place where the engine is chosen per adapter. */
@@ -105,19 +107,50 @@ interface DirectKey {
   wg: number;
   /** Along what the invocations of a workgroup run: output positions ('n', columns WG apart) or, for few positions, output channels ('m', rows WG apart, the TN columns contiguous). */
   lanes?: 'n' | 'm';
+  /** Share the operand that every lane of a 4-lane subgroup needs through subgroupBroadcast (needs subgroups of exactly 4). */
+  bcast?: boolean;
 }
 
 function lines(count: number, line: (g: number) => string): string {
   return Array.from({ length: count }, (_, g) => line(g)).join('\n');
 }
 
+const SUBGROUP_HEADER = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);';
+
 /** The register-tiled direct conv (SwiftShader): TM output channels x TN positions per invocation, vec4 accumulators. */
-const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }): Kernel => {
+const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n', bcast = false }): Kernel => {
   if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
+  if (bcast && lanes === 'n' && tm % 4 !== 0) throw new RangeError(`conv2d: subgroup broadcast of weights needs tm a multiple of 4, not ${tm}`);
   const groups = tn / 4;
   const byM = lanes === 'm';
   const row = (i: number): string => (byM ? `m0 + lid + ${i * wg}u` : `m0 + ${i}u`);
-  return kernelFromTemplate(`conv2d.direct.regs.${tm}x${tn}x${wg}${byM ? '.m' : ''}`, directRegsSource, {
+  const comps = ['x', 'y', 'z', 'w'];
+  // One step of the channel loop: loads, then one multiply-add per accumulator.
+  const bload = lines(groups, (g) =>
+    bcast && byM
+      ? `        let v_${g} = select(0.0, x[xl_${g}], okl_${g});\n` +
+        `        let bv_${g} = vec4f(${comps.map((_, q) => `subgroupBroadcast(v_${g}, ${q}u)`).join(', ')});`
+      : `        let bv_${g} = select(vec4f(0.0), vec4f(${comps.map((q) => `x[xi_${g}.${q}]`).join(', ')}), ok_${g});`,
+  );
+  const aload =
+    bcast && !byM
+      ? lines(tm / 4, (j) => `        let wl_${j}_v = w[wl_${j} + wk];`) + '\n' +
+        lines(tm, (i) => `        let a_${i} = subgroupBroadcast(wl_${i >> 2}_v, ${i & 3}u);`)
+      : lines(tm, (i) => `        let a_${i} = w[w_${i} + wk];`);
+  const cloop = [
+    // Lanes along channels share the columns: each lane loads one column of a group for all four.
+    ...(bcast && byM ? [lines(groups, (g) => `      var xl_${g} = xi_${g}[sid];\n      let okl_${g} = ok_${g}[sid];`)] : []),
+    '      for (var c = 0u; c < C; c++) {',
+    bload,
+    aload,
+    lines(tm, (i) => lines(groups, (g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)),
+    lines(groups, (g) => (bcast && byM ? `        xl_${g} += hwi;` : `        xi_${g} += vec4u(hwi);`)),
+    '        wk += chanStride;',
+    '      }',
+  ].join('\n');
+  return kernelFromTemplate(`conv2d.direct.regs.${tm}x${tn}x${wg}${byM ? '.m' : ''}${bcast ? '.sg' : ''}`, directRegsSource, {
+    ENABLE: bcast ? SUBGROUP_HEADER : '',
+    LANEARG: bcast ? ', @builtin(subgroup_invocation_id) sid: u32' : '',
     WG: wg,
     MSPAN: byM ? tm * wg : tm,
     NSPAN: byM ? tn : tn * wg,
@@ -139,7 +172,10 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }):
         `  let wi0_${g} = vec4i(ow_${g} * P.stride) - i32(P.pad);`,
       ].join('\n'),
     ),
-    ROWDECL: lines(tm, (i) => `  let w_${i} = min(${row(i)}, lastM) * P.rowStride;`),
+    ROWDECL: [
+      lines(tm, (i) => `  let w_${i} = min(${row(i)}, lastM) * P.rowStride;`),
+      ...(bcast && !byM ? [lines(tm / 4, (j) => `  let wl_${j} = min(m0 + ${4 * j}u + sid, lastM) * P.rowStride;`)] : []),
+    ].join('\n'),
     ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
     ROWOK: lines(groups, (g) =>
       [
@@ -147,7 +183,10 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }):
         `    let rowOk_${g} = nOk_${g} & (hi_${g} >= vec4i(0)) & (hi_${g} < vec4i(H));`,
       ].join('\n'),
     ),
-    TAPSKIP: `      if (!(${Array.from({ length: groups }, (_, g) => `any(ok_${g})`).join(' || ')})) { continue; }`,
+    // With broadcasts every lane of a subgroup must run the tap, so the skip is decided per subgroup.
+    TAPSKIP: bcast && !byM
+      ? `      if (!subgroupAny(${Array.from({ length: groups }, (_, g) => `any(ok_${g})`).join(' || ')})) { continue; }`
+      : `      if (!(${Array.from({ length: groups }, (_, g) => `any(ok_${g})`).join(' || ')})) { continue; }`,
     TAPDECL: lines(groups, (g) =>
       [
         `      let wi_${g} = wi0_${g} + i32(kx);`,
@@ -155,9 +194,7 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }):
         `      var xi_${g} = select(vec4u(0u), vec4u(xBase_${g} + hi_${g} * W + wi_${g}), ok_${g});`,
       ].join('\n'),
     ),
-    BLOAD: lines(groups, (g) => `        let bv_${g} = select(vec4f(0.0), vec4f(x[xi_${g}.x], x[xi_${g}.y], x[xi_${g}.z], x[xi_${g}.w]), ok_${g});`),
-    FMA: lines(tm, (i) => [`        let a_${i} = w[w_${i} + wk];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
-    XNEXT: lines(groups, (g) => `        xi_${g} += vec4u(hwi);`),
+    CLOOP: cloop,
     STORE: [
       lines(groups, (g) => `  let yBase_${g} = vec4u(P.yOff) + b_${g} * P.M * hwo + r_${g};`),
       lines(tm, (i) =>
@@ -182,14 +219,33 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n' }):
 });
 
 /** Backward-weight register kernel (SwiftShader): one tap per workgroup, TM output x TN input channels per invocation. */
-const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, bcast = false }): Kernel => {
   if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
+  if (bcast && (tm % 4 !== 0 || wg % 4 !== 0)) throw new RangeError(`conv2d: subgroup broadcast of dy needs tm and wg multiples of 4, not ${tm}, ${wg}`);
   const groups = tn / 4;
-  return kernelFromTemplate(`conv2d.bwd_weight.regs.${tm}x${tn}x${wg}`, bwdWeightRegsSource, {
+  const bload = lines(groups, (g) => `        let bv_${g} = vec4f(x[xc_${g}.x + xi], x[xc_${g}.y + xi], x[xc_${g}.z + xi], x[xc_${g}.w + xi]);`);
+  // dy rows are the same for every lane (lanes run along input channels): with broadcasts each
+  // lane loads one of 4 rows and the subgroup shares them.
+  const fma = [
+    ...(bcast ? [lines(tm / 4, (j) => `        let al_${j} = dy[rl_${j} + dyi];`)] : []),
+    lines(tm, (i) =>
+      [
+        bcast ? `        let a_${i} = subgroupBroadcast(al_${i >> 2}, ${i & 3}u);` : `        let a_${i} = dy[r_${i} + dyi];`,
+        ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`),
+      ].join('\n'),
+    ),
+  ].join('\n');
+  return kernelFromTemplate(`conv2d.bwd_weight.regs.${tm}x${tn}x${wg}${bcast ? '.sg' : ''}`, bwdWeightRegsSource, {
+    BLOAD: bload,
+    FMA: fma,
+    ENABLE: bcast ? SUBGROUP_HEADER : '',
+    LANEARG: bcast ? ', @builtin(subgroup_invocation_id) sid: u32' : '',
     WG: wg,
     TM: tm,
     CSPAN: tn * wg,
-    ROWDECL: lines(tm, (i) => `  let r_${i} = min(m0 + ${i}u, lastM) * hwo;`),
+    ROWDECL: bcast
+      ? lines(tm / 4, (j) => `  let rl_${j} = min(m0 + ${4 * j}u + sid, lastM) * hwo;`)
+      : lines(tm, (i) => `  let r_${i} = min(m0 + ${i}u, lastM) * hwo;`),
     COLDECL: lines(groups, (g) =>
       [
         `  let c_${g} = vec4u(c0 + ${4 * g * wg}u) + vec4u(0u, ${wg}u, ${2 * wg}u, ${3 * wg}u);`,
@@ -197,8 +253,6 @@ const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kerne
       ].join('\n'),
     ),
     ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
-    BLOAD: lines(groups, (g) => `        let bv_${g} = vec4f(x[xc_${g}.x + xi], x[xc_${g}.y + xi], x[xc_${g}.z + xi], x[xc_${g}.w + xi]);`),
-    FMA: lines(tm, (i) => [`        let a_${i} = dy[r_${i} + dyi];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
     STORE: lines(tm, (i) =>
       [
         `  if (m0 + ${i}u < P.Co) {`,
@@ -312,7 +366,8 @@ function runDirect(
   const tm = opts?.tile?.tm ?? (d.M >= 16 ? 16 : d.M >= 8 ? 8 : 4);
   const tn = opts?.tile?.tn ?? (lanes === 'm' && d.N <= 4 ? 4 : 8);
   const wg = opts?.tile?.wg ?? (lanes === 'm' ? 4 : directWidth(d.N, tn));
-  const kernel = directKernels.get({ tm, tn, wg, lanes });
+  const bcast = (opts?.bcast ?? true) && gpu.subgroupSize === 4 && (lanes === 'm' || tm % 4 === 0);
+  const kernel = directKernels.get({ tm, tn, wg, lanes, bcast });
   const u = new Uint32Array([
     d.M, d.N, d.C, d.H, d.W, d.Ho, d.Wo, d.kh, d.kw, d.stride, d.pad, d.xOff,
     d.yOff, d.hasBias ? 1 : 0, d.rowStride, d.chanStride, d.flip ? 1 : 0, 0, 0, 0,
@@ -524,7 +579,8 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const wg = opts?.tile?.wg ?? 4;
       const mTiles = Math.ceil(g.Co / tm);
       const cTiles = Math.ceil(g.C / (tn * wg));
-      const kernel = bwdWeightRegsKernels.get({ tm, tn, wg });
+      const bcast = (opts?.bcast ?? true) && gpu.subgroupSize === 4 && tm % 4 === 0 && wg % 4 === 0;
+      const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast });
       const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles]);
       dispatchTiles(gpu, kernel, g.kh * g.kw * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       continue;

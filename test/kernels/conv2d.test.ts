@@ -185,6 +185,19 @@ describe('conv2d kernels vs reference', () => {
     });
   }
 
+  // With 4-lane subgroups (SwiftShader) the register kernels share lane-uniform operands through
+  // subgroupBroadcast by default; the plain loads stay in use where subgroups differ, so both run.
+  for (const bcast of [false, true]) {
+    it(`registers engine with subgroup broadcasts ${bcast ? 'on' : 'off'}`, async () => {
+      const g = gpu();
+      if (bcast && g.subgroupSize !== 4) console.warn(`adapter subgroups are not fixed at 4 lanes (${g.subgroupSize}): the broadcast request falls back to plain loads, which is what this checks here`);
+      for (const lanes of ['n', 'm'] as const) {
+        await checkCase(g, c('3x3/1 C=17 6x5 batch 2 (tm 16)', 2, 17, 6, 5, 37, 3, 1, 1), { variant: 'registers', lanes, bcast });
+        await checkCase(g, c('3x3/2 C=24 7x7 batch 1 (tm 8)', 1, 24, 7, 7, 11, 3, 2, 1), { variant: 'registers', lanes, bcast });
+      }
+    });
+  }
+
   it('uses the adapter default engine when no variant is given', async () => {
     await checkCase(gpu(), c('default 3x3/2 odd', 3, 5, 9, 11, 6, 3, 2, 1), {});
   });
