@@ -74,7 +74,9 @@ export function formatReport(r: BenchReport): string {
         continue;
       }
       out.push(
-        `${s.name}: ${fmt(s.median_ms)} ms/step median (${fmt(s.img_s)} img/s), first step ${fmt(s.first_step_ms)} ms ` +
+        `${s.name}: ${fmt(s.median_ms)} ms/step median (${fmt(s.img_s)} img/s; recording ${fmt(s.record_ms)} ms` +
+          (s.kernels_ms !== undefined ? `, kernels ${fmt(s.kernels_ms)} ms` : '') +
+          `), first step ${fmt(s.first_step_ms)} ms ` +
           `(${s.pipelines_compiled ?? '-'} pipelines compiled), peak pool ${mib(s.peak_pool_bytes)}, ` +
           `${s.dispatches_per_step ?? '-'} dispatches and ${s.submits_per_step ?? '-'} submits per step` +
           (s.loss_first !== undefined ? `, loss ${fmt(s.loss_first, 4)} -> ${fmt(s.loss_last, 4)}` : '') +

@@ -30,6 +30,8 @@ export interface BenchOptions {
   ceilings: boolean;
   /** Time conv2d with every GEMM engine, not only the adapter's default. */
   allVariants: boolean;
+  /** Print every dispatch of the profiled step in order. */
+  trace?: boolean;
   vsTorch: boolean;
   /** PyTorch CPU threads (default: as many as the machine has cores). */
   torchThreads?: number;
@@ -196,7 +198,7 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
   for (const kind of ['train', 'infer'] as const satisfies readonly StepKind[]) {
     if (!opts.groups.includes(kind)) continue;
     log(`step ${kind} res ${opts.res} batch ${opts.batch} ...`);
-    const step = await runStep(gpu, kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, profile: !opts.quick, width: opts.width, log });
+    const step = await runStep(gpu, kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, profile: !opts.quick, trace: opts.trace, width: opts.width, log });
     report.steps.push(step);
     if (step.available && step.ok === false) report.ok = false;
     if (opts.vsTorch && opts.width !== 64) {

@@ -17,6 +17,8 @@ export interface StepOptions {
   steps: number;
   /** Run one extra step under GPU timestamps to list the kernels that take the most time. */
   profile: boolean;
+  /** With profile: every dispatch of that step, in order, to `log` (kernel name, ms). */
+  trace?: boolean;
   /** Channels of layer1: 64 is torchvision's ResNet18; narrower keeps the topology (tests). */
   width: number;
   log: (line: string) => void;
@@ -36,6 +38,10 @@ export interface StepResult {
   min_ms?: number;
   all_ms?: number[];
   first_step_ms?: number;
+  /** Median time the CPU spends recording a step (autograd, kernel choice, encoding) before submit. */
+  record_ms?: number;
+  /** Sum of the kernels' own times in the profiled step (GPU timestamps); the rest of the step is recording and submission. */
+  kernels_ms?: number;
   img_s?: number;
   /** Highest bytes the buffer pool held live during the measured steps. */
   peak_pool_bytes?: number;
@@ -107,10 +113,12 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
     }
 
     const all: number[] = [];
+    const recording: number[] = [];
     const before = { ...gpu.counters };
     for (let i = 0; i < opts.steps; i++) {
       t0 = performance.now();
       out = recordStep(kind, model, optimizer, images, labels);
+      recording.push(performance.now() - t0);
       gpu.submit();
       await gpu.sync();
       all.push(performance.now() - t0);
@@ -129,6 +137,7 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
     const r4 = (x: number): number => Number(x.toPrecision(4));
     result.first_step_ms = r4(result.first_step_ms);
     result.median_ms = r4(median(all));
+    result.record_ms = r4(median(recording));
     result.min_ms = r4(Math.min(...all));
     result.all_ms = all.map(r4);
     result.img_s = r4((opts.batch * 1000) / result.median_ms);
@@ -139,7 +148,8 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
       try {
         recordStep(kind, model, optimizer, images, labels).release();
         const entries = await gpu.takeProfile();
-        if (process.env.BENCH_TRACE) for (const e of entries) console.error(`trace ${e.name} ${e.ms.toFixed(2)}`);
+        result.kernels_ms = Number(entries.reduce((sum, e) => sum + e.ms, 0).toPrecision(4));
+        if (opts.trace) entries.forEach((e, i) => opts.log(`  trace ${String(i + 1).padStart(4)} ${e.name} ${e.ms.toFixed(2)} ms`));
         const byName = new Map<string, { ms: number; count: number }>();
         for (const e of entries) {
           const k = byName.get(e.name) ?? { ms: 0, count: 0 };

@@ -17,6 +17,7 @@ struct Params {
   Ho: u32, Wo: u32, kh: u32, kw: u32,
   stride: u32, pad: u32, images: u32, xOff: u32,
   dyOff: u32, accumulate: u32, mTiles: u32, cTiles: u32,
+  tapBase: u32, tapCount: u32, _p0: u32, _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -40,9 +41,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let cTile = t % P.cTiles;
   let rest = t / P.cTiles;
   let mTile = rest % P.mTiles;
-  let tap = rest / P.mTiles;
+  // Taps [tapBase, tapBase + tapCount): the caller skips taps that see no input at all.
+  let tapRel = rest / P.mTiles;
+  if (tapRel >= P.tapCount) { return; }
+  let tap = P.tapBase + tapRel;
   let khw = P.kh * P.kw;
-  if (tap >= khw) { return; }
   let ky = tap / P.kw;
   let kx = tap - ky * P.kw;
   let m0 = mTile * {{TM}}u;

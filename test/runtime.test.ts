@@ -47,6 +47,49 @@ describe('adapter acquisition', () => {
     expect(out.lines.join('\n')).toMatch(/SwiftShader emulates a GPU/);
   });
 
+  // SwiftShader emulates bounds checks per access on the CPU, so they are off there by default
+  // (src/gpu/node.ts, robustnessOff). The probe reads element 5 of a 4-element binding whose
+  // buffer goes on with 5, 6, 7, ...: with checks the index is clamped (4), without it is not (6).
+  for (const [setting, expected] of [[undefined, { note: true, value: 6 }], ['on', { note: false, value: 4 }]] as const) {
+    it(`shader bounds checks on SwiftShader with BRAINMRI_ROBUSTNESS ${setting ?? 'unset'}: ${expected.note ? 'off' : 'on'}`, () => {
+      const env: NodeJS.ProcessEnv = { ...process.env, BRAINMRI_ADAPTER: 'swiftshader' };
+      if (setting) env.BRAINMRI_ROBUSTNESS = setting;
+      else delete env.BRAINMRI_ROBUSTNESS;
+      const script = `
+        import { createNodeGpu } from './src/gpu/node.ts';
+        const lines = [];
+        const gpu = await createNodeGpu({ log: (l) => lines.push(l) });
+        const d = gpu.device;
+        const src = d.createBuffer({ size: 512, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+        d.queue.writeBuffer(src, 0, Float32Array.from({ length: 128 }, (_, i) => i + 1));
+        const out = d.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+        const code = '@group(0) @binding(0) var<storage, read> x: array<f32>; @group(0) @binding(1) var<storage, read_write> y: array<f32>; @compute @workgroup_size(1) fn main() { y[0] = x[5]; }';
+        const pipeline = d.createComputePipeline({ layout: 'auto', compute: { module: d.createShaderModule({ code }), entryPoint: 'main' } });
+        const bg = d.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: src, offset: 0, size: 16 } }, { binding: 1, resource: { buffer: out } }] });
+        const read = d.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        const enc = d.createCommandEncoder();
+        const pass = enc.beginComputePass(); pass.setPipeline(pipeline); pass.setBindGroup(0, bg); pass.dispatchWorkgroups(1); pass.end();
+        enc.copyBufferToBuffer(out, 0, read, 0, 4);
+        d.queue.submit([enc.finish()]);
+        await read.mapAsync(GPUMapMode.READ);
+        console.log(JSON.stringify({ lines, value: new Float32Array(read.getMappedRange())[0] }));
+        process.exit(0);`;
+      const r = spawnSync(process.execPath, ['--import', './scripts/dev.mjs', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(/bounds checks are off/.test(out.lines.join('\n'))).toBe(expected.note);
+      expect(out.value).toBe(expected.value);
+    });
+  }
+
+  it('rejects a BRAINMRI_ROBUSTNESS value it does not know, saying which ones it takes', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, BRAINMRI_ADAPTER: 'swiftshader', BRAINMRI_ROBUSTNESS: 'sometimes' };
+    const script = `import { createNodeGpu } from './src/gpu/node.ts'; await createNodeGpu({ log: () => {} });`;
+    const r = spawnSync(process.execPath, ['--import', './scripts/dev.mjs', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/BRAINMRI_ROBUSTNESS="sometimes" is not one of on, off, auto/);
+  });
+
   it('gives a clear error for an adapter that does not exist', async () => {
     await expect(requestNodeAdapter('no-such-adapter-xyz')).rejects.toThrow(/No WebGPU adapter matches "no-such-adapter-xyz"[\s\S]*What to do/);
   });

@@ -172,6 +172,16 @@ export class Gpu {
 
   /** Records a fill of `count` 32-bit words of `buffer` (from byte `offset`) with `bits`. */
   fillWords(buffer: GPUBuffer, bits: number, count = buffer.size / 4, offset = 0): void {
+    if (bits === 0 && count > 0) {
+      // Zeros: the encoder's clear (a memset on SwiftShader, 2.36 M words in ~1 ms against 17 ms
+      // for the fill kernel), between compute passes like a copy.
+      this.checkAlive();
+      const encoder = this.openEncoder();
+      this.endPass();
+      encoder.clearBuffer(buffer, offset, count * 4);
+      this.usedInEncoder.add(buffer);
+      return;
+    }
     // Split so no binding exceeds the storage binding limit; 256-word steps keep offsets aligned.
     const maxWords = Math.floor(this.limits.maxBindingBytes / 4 / 256) * 256;
     for (let start = 0; start < count; start += maxWords) {

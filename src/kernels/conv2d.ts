@@ -34,6 +34,7 @@
 // - Whole ResNet18 train step (dist/bench.js --case train, median): 64 px batch 8 20.5 s -> 10.4 s
 //   (load 3-5; at load 8: 44.5 s -> 14.2 s); 32 px batch 2 6.3 s -> 1.63 s (load 3-4).
 import { bindRange } from './elementwise.js';
+import { fillTensor } from './fill.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
@@ -552,6 +553,30 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
   return dx;
 }
 
+/** Runs [first tap, count] of consecutive taps (ky * kw + kx) whose window meets the input for some output. */
+function liveTapRuns(g: Geometry, p: Conv2dParams): [number, number][] {
+  // Output o reads input o*s - pad + k; the tap is live when some o in [0, out) lands in [0, size).
+  const live = (k: number, size: number, out: number): boolean => {
+    for (let o = 0; o < out; o++) {
+      const i = o * p.stride - p.padding + k;
+      if (i >= 0 && i < size) return true;
+    }
+    return false;
+  };
+  const runs: [number, number][] = [];
+  for (let ky = 0; ky < g.kh; ky++) {
+    const rowLive = live(ky, g.H, g.Ho);
+    for (let kx = 0; kx < g.kw; kx++) {
+      if (!rowLive || !live(kx, g.W, g.Wo)) continue;
+      const tap = ky * g.kw + kx;
+      const last = runs[runs.length - 1];
+      if (last && last[0] + last[1] === tap) last[1]++;
+      else runs.push([tap, 1]);
+    }
+  }
+  return runs;
+}
+
 /** dweight of y = conv2d(x, weight), given dy. */
 export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions): Tensor {
   const op = 'conv2dBackwardWeight';
@@ -581,8 +606,17 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const cTiles = Math.ceil(g.C / (tn * wg));
       const bcast = (opts?.bcast ?? true) && gpu.subgroupSize === 4 && tm % 4 === 0 && wg % 4 === 0;
       const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast });
-      const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles]);
-      dispatchTiles(gpu, kernel, g.kh * g.kw * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
+      // Taps that see only padding (late layers at 1x1) get no workgroups: their gradient is 0.
+      const runs = liveTapRuns(g, p);
+      const live = runs.reduce((n, r) => n + r[1], 0);
+      if (live < g.kh * g.kw && n0 === 0) fillTensor(dw, 0);
+      for (const [tapBase, tapCount] of runs) {
+        const u = new Uint32Array([
+          g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off,
+          dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles, tapBase, tapCount, 0, 0,
+        ]);
+        dispatchTiles(gpu, kernel, tapCount * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
+      }
       continue;
     }
     if (variant === 'registers') {

@@ -237,6 +237,13 @@ describe('conv2d splits work over bindings smaller than one batch', () => {
       // The transposed-conv dx needs no column buffer, so only the register variant splits this
       // shape by its images (4536 bytes each) rather than by a column buffer that would not fit.
       if (variant === 'registers') await checkCase(gpu(), c('split 3x3 18->10 7x9', 5, 18, 7, 9, 10, 3, 1, 1), { variant });
+      // Taps that only ever see padding (the register variant dispatches none and zeroes them):
+      // 3x3 pad 1 on 1x1 images (only the centre tap is live), 3x3/2 pad 1 from 2x2 to 1x1 (4 of
+      // 9 live, in two runs), and 5x5 pad 2 on 2x3 (rows and columns partly dead), over chunks.
+      await checkCase(gpu(), c('dead taps 3x3 on 1x1 20->8', 5, 20, 1, 1, 8, 3, 1, 1), { variant });
+      await checkCase(gpu(), c('dead taps 3x3/2 2x2->1x1 20->8', 5, 20, 2, 2, 8, 3, 2, 1), { variant });
+      // (The tiled variant's column buffer for this one would not fit 8 KiB per image.)
+      if (variant === 'registers') await checkCase(gpu(), c('dead taps 5x5 on 2x3 16->4', 5, 16, 2, 3, 4, 5, 1, 2), { variant });
     });
   }
 });
