@@ -12,27 +12,22 @@
 //   workgroup, 16 x 8 channel pairs per invocation), or conv2d.bwd_weight_rows.wgsl with < 16 input
 //   channels (conv1: columns (c, kx) of one kernel row).
 //
-// Speed notes (SwiftShader 5.0.0 on 2 shared cores; node bench/conv2d-lab.ts, batch 8, 64 px):
-// - Cost model: SwiftShader turns every storage load with a computed index into a gather, whatever
-//   the pattern, so time goes with loads per multiply-add. The former GEMM engine did 12 loads
-//   (8x4 tile) plus per-element padding tests and (c, ky, kx) stepping per 32 multiply-adds; the
-//   direct kernel does 24 loads per 128 with no test in the inner loop. Forward tiles (layer1/2,
-//   GFLOP per CPU-s, +-30 % noise): 8x4 0.4-0.5, 8x8 0.55-0.93, 16x4 0.6-0.8, 8x16 0.9-1.1,
-//   16x8 0.7-1.2, 16x16 / 32x8 / 32x16 0.6-0.8 (too many live accumulators); all compile in seconds.
-//   Tried and dropped (no measurable gain): unrolling the channel loop 2x/4x, a compile-time
-//   stride in col2im, workgroups of 8/32 instead of 16 for the direct kernel.
-// - Before -> after in one sitting (load 4-5), wall ms (GFLOP per CPU-s), fwd / dx / dweight:
-//   conv1 7x7/2       634 -> 372 (0.25 -> 0.41)  656 -> 297 (0.25 -> 0.52)  592 -> 241 (0.26 -> 0.64)
-//   layer1 3x3 16x16  416 -> 266 (0.36 -> 0.57)  358 -> 155 (0.42 -> 0.98)  373 -> 168 (0.41 -> 0.90)
-//   layer2.0 3x3/2    296 ->  67 (0.26 -> 1.12)  202 -> 109 (0.39 -> 0.66)  229 ->  78 (0.33 -> 0.96)
-//   layer2 3x3 8x8    725 -> 115 (0.26 -> 1.32)  313 -> 118 (0.44 -> 1.27)  472 -> 153 (0.32 -> 0.99)
-//   layer3 3x3 4x4    331 ->  99 (0.46 -> 1.52)  259 -> 106 (0.58 -> 1.42)  396 -> 207 (0.38 -> 0.73)
-//   layer4.0 3x3/2    177 ->  71 (0.43 -> 1.06)  130 ->  72 (0.58 -> 1.05)  216 -> 251 (0.35 -> 0.30)
-//   layer4 3x3 2x2    340 -> 109 (0.44 -> 1.38)  236 -> 133 (0.64 -> 1.14)  623 -> 466 (0.24 -> 0.32)
-//   one of each layer 8.1 s -> 3.8 s. dweight at layer4 (32 positions per output) stays slow: each
-//   output is a scattered store after ~14 steps of 24 loads.
-// - Whole ResNet18 train step (dist/bench.js --case train, median): 64 px batch 8 20.5 s -> 10.4 s
-//   (load 3-5; at load 8: 44.5 s -> 14.2 s); 32 px batch 2 6.3 s -> 1.63 s (load 3-4).
+// Speed notes (SwiftShader 5.0.0 on 2 shared cores; more in docs/swiftshader-speed.md):
+// - Cost model: every storage load with a computed index is an emulated gather (~7 ns per 4 lanes,
+//   whatever the addresses), every accumulator update inside a loop a masked read-modify-write,
+//   every loop entry a fixed cost. The direct kernel does 24 loads per 128 multiply-adds with no
+//   test in the inner loop; with 4-lane subgroups the values every lane needs (weights when lanes
+//   run along positions) are loaded once per lane for 4 rows and shared by subgroupBroadcast
+//   (forward 1.2-1.5x). Backward-weight runs one flat loop over positions (late layers have 1-2
+//   per row: layer4 174 -> 62 ms) and no workgroups for taps that see only padding.
+// - Tiles (GFLOP per CPU-s, +-30 % noise): 16x8 with 16 lanes stays the default; 8x8, 16x4, 24x4,
+//   32x4, 32x8 are within noise. Tried and dropped: unrolling or chaining 2-8 channels per
+//   accumulator update (spills: 1.5x slower), compile-time weight offsets (59 s compiles, 4x
+//   slower), a compile-time stride in col2im, workgroups of 8/32 for the direct kernel.
+// - Before -> after the direct kernels, one sitting (load 4-5), wall ms, fwd / dx / dweight:
+//   conv1 7x7/2 634/656/592 -> 372/297/241; layer1 416/358/373 -> 266/155/168; layer2 725/313/472
+//   -> 115/118/153; layer4 340/236/623 -> 109/133/466. Whole ResNet18 train step (64 px, batch 8):
+//   20.5 s -> 10.4 s (load 3-5); then bounds checks off, broadcasts, flat loop: 6.5 -> 4.2-4.7 s.
 import { bindRange } from './elementwise.js';
 import { fillTensor } from './fill.js';
 import type { Gpu } from '../gpu/runtime.js';
