@@ -3,39 +3,13 @@
 // tmp: per image (box height, S) vec4 f32 at tmpOffset (in vec4s)
 // out: (Nout, 3, S, S) f32 in [0, 1]; image n goes to batch index table[n*8 + 5]
 
-struct Params {
-  count: u32,
-  size: u32,
-  _unused: u32,
-  _pad: u32,
-}
+#include "resize_common"
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> table: array<u32>;
 @group(0) @binding(2) var<storage, read> boxes: array<u32>;
 @group(0) @binding(3) var<storage, read> tmp: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-
-// Taps of output sample i for an axis of length len: [j0, j1], centre c, half-width support.
-struct Taps {
-  j0: u32,
-  j1: u32,
-  c: f32,
-  support: f32,
-}
-
-fn taps(len: u32, size: u32, i: u32) -> Taps {
-  let scale = f32(len) / f32(size);
-  let support = max(scale, 1.0);
-  let c = (f32(i) + 0.5) * scale;
-  let j0 = u32(max(0.0, ceil(c - support - 0.5)));
-  let j1 = u32(min(f32(len) - 1.0, floor(c + support - 0.5)));
-  return Taps(j0, j1, c, support);
-}
-
-fn weight(t: Taps, j: u32) -> f32 {
-  return max(0.0, 1.0 - abs((f32(j) + 0.5 - t.c) / t.support));
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -24,12 +24,60 @@ export function kernelFromTemplate(
   params: Readonly<Record<string, string | number>> = {},
   constants?: Readonly<Record<string, number>>,
   entryPoint?: string,
+  library: WgslLibrary = {},
 ): Kernel {
-  const source = template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+  const source = resolveIncludes(name, template, library).replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     if (!(key in params)) throw new Error(`kernel ${name}: template placeholder {{${key}}} has no value`);
     return String(params[key]);
   });
   return { name, source, constants, entryPoint };
+}
+
+/**
+ * WGSL snippets a shader may pull in, by include name. WGSL has no imports, so helpers shared by
+ * several shaders live in `shaders/lib/<name>.wgsl`; the wrapper imports their text like any
+ * `.wgsl` and hands this map over, so every include a kernel can see is spelled out beside it.
+ */
+export type WgslLibrary = Readonly<Record<string, string>>;
+
+// A directive is a whole line: `#include "name"`. `#` is not WGSL, so a directive that somehow
+// escaped resolution would fail shader compilation rather than run a different program.
+const INCLUDE_LINE = /^[ \t]*#include[ \t]+"([\w./-]+)"[ \t]*$/gm;
+const ANY_DIRECTIVE = /^[ \t]*#include\b.*$/m;
+
+/**
+ * Replaces each `#include "name"` line of `source` by `library[name]`, recursively (snippets may
+ * include snippets from the same library). Each snippet is pasted once, at its first include; a
+ * later include of the same name expands to nothing, since WGSL forbids declaring a name twice.
+ * An include missing from `library`, a malformed directive, or a cycle throws an error naming
+ * `kernel` and the include, so a shader never compiles from a silently different text.
+ */
+export function resolveIncludes(kernel: string, source: string, library: WgslLibrary): string {
+  const pasted = new Set<string>();
+  const expand = (text: string, chain: readonly string[]): string => {
+    const out = text.replace(INCLUDE_LINE, (_, include: string) => {
+      if (chain.includes(include)) throw new Error(`kernel ${kernel}: include cycle ${[...chain, include].map((n) => `"${n}"`).join(' -> ')}`);
+      if (!Object.prototype.hasOwnProperty.call(library, include)) {
+        const known = Object.keys(library);
+        throw new Error(`kernel ${kernel}: #include "${include}" is not in its WGSL library (${known.length ? known.map((n) => `"${n}"`).join(', ') : 'empty'})`);
+      }
+      if (pasted.has(include)) return `// (${include}: included above)`;
+      pasted.add(include);
+      return expand(library[include]!.replace(/\n$/, ''), [...chain, include]);
+    });
+    const stray = ANY_DIRECTIVE.exec(out);
+    if (stray) throw new Error(`kernel ${kernel}: malformed include directive: ${stray[0].trim()}`);
+    return out;
+  };
+  return expand(source, []);
+}
+
+/**
+ * A kernel whose source pulls snippets from `library` with `#include "name"` lines; the
+ * returned kernel's `source` is the complete, resolved WGSL (and so is its pipeline key).
+ */
+export function kernelWithIncludes(kernel: Kernel, library: WgslLibrary): Kernel {
+  return { ...kernel, source: resolveIncludes(kernel.name, kernel.source, library) };
 }
 
 /** The text that identifies a kernel's pipeline. */

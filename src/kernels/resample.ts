@@ -3,14 +3,16 @@
 // resized: (N, 3, S, S) f32 in [0, 1]; params: (N, 8) f32; out: (N, 3, S, S) f32 normalised
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
-import type { Kernel } from '../gpu/kernel.js';
+import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { PackedImages } from './autocrop.js';
 import resizeHSource from '../../shaders/resize.horizontal.wgsl';
 import resizeVSource from '../../shaders/resize.vertical.wgsl';
 import augmentSource from '../../shaders/augment.wgsl';
+import resizeCommon from '../../shaders/lib/resize_common.wgsl';
 
-const RESIZE_H: Kernel = { name: 'resize.horizontal', source: resizeHSource };
-const RESIZE_V: Kernel = { name: 'resize.vertical', source: resizeVSource };
+const RESIZE_LIB = { resize_common: resizeCommon };
+const RESIZE_H = kernelWithIncludes({ name: 'resize.horizontal', source: resizeHSource }, RESIZE_LIB);
+const RESIZE_V = kernelWithIncludes({ name: 'resize.vertical', source: resizeVSource }, RESIZE_LIB);
 const AUGMENT: Kernel = { name: 'augment', source: augmentSource };
 
 function checkGrid(gpu: Gpu, op: string, x: number, y: number): void {
