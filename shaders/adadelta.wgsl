@@ -15,8 +15,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> p: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> g: array<vec4<f32>>;
+// p @binding(1), g @binding(2), trainable(i):
+#include "optim_arena"
 @group(0) @binding(3) var<storage, read_write> v: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> u: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> mask: array<u32>;
@@ -24,9 +24,7 @@ struct Params {
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
-  if (i >= params.count4) { return; }
-  // 16 vec4s = 64 floats = one block.
-  if (mask[params.blockOffset + i / 16u] == 0u) { return; }
+  if (!trainable(i)) { return; }
   let pi = p[i];
   let gi = g[i] + params.weightDecay * pi;
   let vi = params.rho * v[i] + params.oneMinusRho * gi * gi;

@@ -3,25 +3,8 @@
 // op(A): (M, K) at a[aOff + m * sam + k * sak]; op(B): (K, N) at b[bOff + k * sbk + n * sbn];
 // bias: (N) when biasOn = 1; c: (M, N) row-major from cOff.
 // Each of the 256 invocations accumulates 4 rows x 4 columns (columns 16 apart).
-struct Params {
-  m: u32,
-  n: u32,
-  k: u32,
-  sam: u32,
-  sak: u32,
-  sbk: u32,
-  sbn: u32,
-  aOff: u32,
-  bOff: u32,
-  cOff: u32,
-  biasOn: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+// Params and bindings 0-4 (a, b, bias, c):
+#include "matmul_io"
 
 var<workgroup> tileA: array<f32, 1024>;  // [kk * 64 + mm]
 var<workgroup> tileB: array<f32, 1024>;  // [kk * 64 + nn]

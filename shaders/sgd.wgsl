@@ -17,16 +17,15 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> p: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> g: array<vec4<f32>>;
+// p @binding(1), g @binding(2), trainable(i):
+#include "optim_arena"
 @group(0) @binding(3) var<storage, read_write> buf: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> mask: array<u32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
-  if (i >= params.count4) { return; }
-  if (mask[params.blockOffset + i / 16u] == 0u) { return; }
+  if (!trainable(i)) { return; }
   let pi = p[i];
   var d = g[i] + params.weightDecay * pi;
   if (params.momentum != 0.0) {

@@ -3,18 +3,9 @@
 //               + p_j (C[y, j] - sum_k p_k C[y, k]) / N
 // logits, dlogits: (N, K); labels: (N) i32; classWeights: (K); cost: (K, K); rowTerms: (N, 3);
 // scalars: [2] = (1 / sum_i w_y, sum_k w_k).
-struct Params {
-  n: u32,
-  k: u32,
-  costOn: u32,
-  smoothing: f32,
-}
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<i32>;
-@group(0) @binding(3) var<storage, read> classWeights: array<f32>;
-@group(0) @binding(4) var<storage, read> cost: array<f32>;
+// Params, bindings 0-4 (logits, labels, classWeights, cost), rowMaxSum():
+#include "softmax_ce_common"
 @group(0) @binding(5) var<storage, read> rowTerms: array<f32>;
 @group(0) @binding(6) var<storage, read> scalars: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dlogits: array<f32>;
@@ -32,14 +23,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let y = u32(clamp(labels[i], 0, i32(K) - 1));
   // Each invocation recomputes its row's softmax: K is small (the classes), and this avoids a
   // per-row buffer and a barrier.
-  var mx = logits[base];
-  for (var k = 1u; k < K; k++) {
-    mx = max(mx, logits[base + k]);
-  }
-  var z = 0.0;
-  for (var k = 0u; k < K; k++) {
-    z += exp(logits[base + k] - mx);
-  }
+  let stats = rowMaxSum(base, K);
+  let mx = stats.x;
+  let z = stats.y;
   let p = exp(logits[base + j] - mx) / z;
   let e = params.smoothing;
   let wy = classWeights[y];

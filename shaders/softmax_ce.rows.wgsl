@@ -2,18 +2,9 @@
 // logits: (N, K); labels: (N) i32; classWeights: (K) (all ones when unweighted); cost: (K, K)
 // (row = true class; read only when costOn = 1); rowTerms: (N, 3) =
 // (CE numerator (1-e) w_y (-log p_y) + e/K sum_k w_k (-log p_k), w_y, sum_k p_k C[y, k]).
-struct Params {
-  n: u32,
-  k: u32,
-  costOn: u32,
-  smoothing: f32,
-}
 
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<i32>;
-@group(0) @binding(3) var<storage, read> classWeights: array<f32>;
-@group(0) @binding(4) var<storage, read> cost: array<f32>;
+// Params, bindings 0-4 (logits, labels, classWeights, cost), rowMaxSum():
+#include "softmax_ce_common"
 @group(0) @binding(5) var<storage, read_write> rowTerms: array<f32>;
 
 @compute @workgroup_size(64)
@@ -25,14 +16,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let K = params.k;
   let base = i * K;
   let y = u32(clamp(labels[i], 0, i32(K) - 1));
-  var mx = logits[base];
-  for (var k = 1u; k < K; k++) {
-    mx = max(mx, logits[base + k]);
-  }
-  var z = 0.0;
-  for (var k = 0u; k < K; k++) {
-    z += exp(logits[base + k] - mx);
-  }
+  let stats = rowMaxSum(base, K);
+  let mx = stats.x;
+  let z = stats.y;
   let logz = log(z);
   var smoothSum = 0.0;
   var expCost = 0.0;

@@ -2,18 +2,19 @@
 // a: (M, K), or (K, M) when transA; b: (K, N), or (N, K) when transB; bias: (N); c: (M, N); f32.
 // Large products are split along M (rows of C, and of A when it is not transposed) so every
 // range binding fits gpu.limits.maxBindingBytes; B (and a transposed A) must fit one binding.
-import type { Kernel } from '../gpu/kernel.js';
+import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import { bindRange, packUniforms } from './elementwise.js';
 import regsSrc from '../../shaders/matmul.regs.wgsl';
 import tiledSrc from '../../shaders/matmul.tiled.wgsl';
+import ioLib from '../../shaders/lib/matmul_io.wgsl';
 
 export type MatmulVariant = 'regs' | 'tiled';
 
 const KERNELS: Record<MatmulVariant, Kernel> = {
-  regs: { name: 'matmul.regs', source: regsSrc },
-  tiled: { name: 'matmul.tiled', source: tiledSrc },
+  regs: kernelWithIncludes({ name: 'matmul.regs', source: regsSrc }, { matmul_io: ioLib }),
+  tiled: kernelWithIncludes({ name: 'matmul.tiled', source: tiledSrc }, { matmul_io: ioLib }),
 };
 
 /**

@@ -4,16 +4,18 @@
 // Hyper-parameters travel as uniforms, so changing the learning rate compiles nothing; 1 - rho and
 // the like are formed in f64 on the host and rounded once, as torch does (in f32, 1 - 0.999f is
 // off by 1.3e-5 relative).
-import type { Kernel } from '../gpu/kernel.js';
+import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import adadeltaSource from '../../shaders/adadelta.wgsl';
 import sgdSource from '../../shaders/sgd.wgsl';
 import adamwSource from '../../shaders/adamw.wgsl';
+import arenaLib from '../../shaders/lib/optim_arena.wgsl';
 
-const ADADELTA: Kernel = { name: 'optim.adadelta', source: adadeltaSource };
-const SGD: Kernel = { name: 'optim.sgd', source: sgdSource };
-const ADAMW: Kernel = { name: 'optim.adamw', source: adamwSource };
+const LIB = { optim_arena: arenaLib };
+const ADADELTA = kernelWithIncludes({ name: 'optim.adadelta', source: adadeltaSource }, LIB);
+const SGD = kernelWithIncludes({ name: 'optim.sgd', source: sgdSource }, LIB);
+const ADAMW = kernelWithIncludes({ name: 'optim.adamw', source: adamwSource }, LIB);
 
 /** Floats per mask block: one parameter view starts on every 256-byte boundary at most. */
 export const OPTIM_BLOCK = 64;

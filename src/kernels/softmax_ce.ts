@@ -5,7 +5,7 @@
 // loss = sum_i [(1-e) w_{y_i} (-log p_{i,y_i}) + e/K sum_k w_k (-log p_ik)] / sum_i w_{y_i}
 //      + (1/N) sum_i sum_k p_ik C[y_i, k]
 // Labels outside [0, K) are clamped into range (PyTorch would raise; the data loader checks).
-import type { Kernel } from '../gpu/kernel.js';
+import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import { fillTensor } from './fill.js';
@@ -13,6 +13,7 @@ import { packUniforms } from './elementwise.js';
 import rowsSrc from '../../shaders/softmax_ce.rows.wgsl';
 import lossSrc from '../../shaders/softmax_ce.loss.wgsl';
 import gradSrc from '../../shaders/softmax_ce.grad.wgsl';
+import commonLib from '../../shaders/lib/softmax_ce_common.wgsl';
 
 export interface CrossEntropyOptions {
   classWeights?: Tensor | null;
@@ -20,9 +21,10 @@ export interface CrossEntropyOptions {
   costMatrix?: Tensor | null;
 }
 
-const ROWS: Kernel = { name: 'softmax_ce.rows', source: rowsSrc };
+const LIB = { softmax_ce_common: commonLib };
+const ROWS = kernelWithIncludes({ name: 'softmax_ce.rows', source: rowsSrc }, LIB);
 const LOSS: Kernel = { name: 'softmax_ce.loss', source: lossSrc };
-const GRAD: Kernel = { name: 'softmax_ce.grad', source: gradSrc };
+const GRAD = kernelWithIncludes({ name: 'softmax_ce.grad', source: gradSrc }, LIB);
 
 export function softmaxCrossEntropy(gpu: Gpu, logits: Tensor, labels: Tensor, opts: CrossEntropyOptions = {}): { loss: Tensor; dlogits: Tensor } {
   const op = 'softmaxCrossEntropy';
