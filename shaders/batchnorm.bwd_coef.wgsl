@@ -17,18 +17,17 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dbias: array<f32>;
 @group(0) @binding(7) var<storage, read_write> coef: array<f32>;
 
+#include "batchnorm_channel_sums"
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= params.c) {
     return;
   }
-  var sg = 0.0;
-  var sgx = 0.0;
-  for (var n = 0u; n < params.n; n++) {
-    sg += partial[2u * (n * params.c + c)];
-    sgx += partial[2u * (n * params.c + c) + 1u];
-  }
+  let sums = channelSums(c);
+  let sg = sums.x;
+  let sgx = sums.y;
   dbias[c] = sg;
   dweight[c] = sgx;
   let inv = saveInvstd[c];

@@ -2,8 +2,6 @@
 // dy, x, y, dx: (nb, C, H, W) from element params.off (all share it: same shape, aligned starts);
 // coef: (4, C) = (mean, k1, k2, k3).
 // Grid (ceil(H*W / 64), C, nb): the channel is the workgroup's y, so no per-element division.
-override RELU: u32 = 0u;
-
 struct Params {
   hw: u32,
   c: u32,
@@ -11,9 +9,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read> y: array<f32>;
+// RELU, dy @1, x @2, y @3, grad(k):
+#include "batchnorm_bwd_inputs"
 @group(0) @binding(4) var<storage, read> coef: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 
@@ -25,9 +22,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   let c = wid.y;
   let k = params.off + (wid.z * params.c + c) * params.hw + p;
-  var g = dy[k];
-  if (RELU == 1u) {
-    g = select(0.0, g, y[k] > 0.0);
-  }
+  let g = grad(k);
   dx[k] = coef[params.c + c] * g + coef[2u * params.c + c] * (x[k] - coef[c]) + coef[3u * params.c + c];
 }

@@ -21,18 +21,17 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> saveInvstd: array<f32>;
 @group(0) @binding(8) var<storage, read_write> coef: array<f32>;
 
+#include "batchnorm_channel_sums"
+
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= params.c) {
     return;
   }
-  var s1 = 0.0;
-  var s2 = 0.0;
-  for (var n = 0u; n < params.n; n++) {
-    s1 += partial[2u * (n * params.c + c)];
-    s2 += partial[2u * (n * params.c + c) + 1u];
-  }
+  let sums = channelSums(c);
+  let s1 = sums.x;
+  let s2 = sums.y;
   // s1 is the rounding left over from pass one; subtracting its square corrects it.
   let d = s1 / params.count;
   let variance = max(s2 / params.count - d * d, 0.0);

@@ -4,7 +4,7 @@
 // Statistics are two-pass (mean, then sums of (x - mean) and (x - mean)^2 with the rounding
 // correction), each pass a per-plane tree reduction; work is split along the batch so every
 // range binding fits gpu.limits.maxBindingBytes.
-import type { Kernel } from '../gpu/kernel.js';
+import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import { fillTensor } from './fill.js';
@@ -17,6 +17,9 @@ import applySrc from '../../shaders/batchnorm.apply.wgsl';
 import bwdSumsSrc from '../../shaders/batchnorm.bwd_sums.wgsl';
 import bwdCoefSrc from '../../shaders/batchnorm.bwd_coef.wgsl';
 import bwdDxSrc from '../../shaders/batchnorm.bwd_dx.wgsl';
+import planeSumsLib from '../../shaders/lib/batchnorm_plane_sums.wgsl';
+import bwdInputsLib from '../../shaders/lib/batchnorm_bwd_inputs.wgsl';
+import channelSumsLib from '../../shaders/lib/batchnorm_channel_sums.wgsl';
 
 export interface BatchNormParams {
   eps: number;
@@ -25,14 +28,20 @@ export interface BatchNormParams {
 }
 
 type PlaneVariant = 'tree' | 'rows';
-const PLANE_SUMS = { tree: { name: 'batchnorm.plane_sums.tree', source: planeSumsSrc, entryPoint: 'tree' }, rows: { name: 'batchnorm.plane_sums.rows', source: planeSumsSrc, entryPoint: 'rows' } } satisfies Record<PlaneVariant, Kernel>;
+// The WGSL snippets the batchnorm shaders include (shaders/lib).
+const LIB = { batchnorm_plane_sums: planeSumsLib, batchnorm_bwd_inputs: bwdInputsLib, batchnorm_channel_sums: channelSumsLib };
+const bn = (kernel: Kernel): Kernel => kernelWithIncludes(kernel, LIB);
+const PLANE_SUMS = {
+  tree: bn({ name: 'batchnorm.plane_sums.tree', source: planeSumsSrc, entryPoint: 'tree' }),
+  rows: bn({ name: 'batchnorm.plane_sums.rows', source: planeSumsSrc, entryPoint: 'rows' }),
+} satisfies Record<PlaneVariant, Kernel>;
 const MEAN: Kernel = { name: 'batchnorm.mean', source: meanSrc };
-const VAR: Kernel = { name: 'batchnorm.var', source: varSrc };
+const VAR = bn({ name: 'batchnorm.var', source: varSrc });
 const EVAL_COEF: Kernel = { name: 'batchnorm.eval_coef', source: evalCoefSrc };
 const APPLY = [0, 1].map((r): Kernel => ({ name: r ? 'batchnorm.apply_relu' : 'batchnorm.apply', source: applySrc, constants: { RELU: r } }));
 const BWD_SUMS = [0, 1].map((r) => ({
-  tree: { name: 'batchnorm.bwd_sums.tree', source: bwdSumsSrc, entryPoint: 'tree', constants: { RELU: r } },
-  rows: { name: 'batchnorm.bwd_sums.rows', source: bwdSumsSrc, entryPoint: 'rows', constants: { RELU: r } },
+  tree: bn({ name: 'batchnorm.bwd_sums.tree', source: bwdSumsSrc, entryPoint: 'tree', constants: { RELU: r } }),
+  rows: bn({ name: 'batchnorm.bwd_sums.rows', source: bwdSumsSrc, entryPoint: 'rows', constants: { RELU: r } }),
 })) satisfies Record<PlaneVariant, Kernel>[];
 
 /** Tests set `variant` to run both plane reductions whatever the adapter; null = automatic. */
@@ -49,8 +58,8 @@ export function planeVariant(gpu: Gpu, hw: number): PlaneVariant {
   return !gpu.adapter.isSwiftShader && hw >= 256 ? 'tree' : 'rows';
 }
 
-const BWD_COEF: Kernel = { name: 'batchnorm.bwd_coef', source: bwdCoefSrc };
-const BWD_DX = [0, 1].map((r): Kernel => ({ name: 'batchnorm.bwd_dx', source: bwdDxSrc, constants: { RELU: r } }));
+const BWD_COEF = bn({ name: 'batchnorm.bwd_coef', source: bwdCoefSrc });
+const BWD_DX = [0, 1].map((r) => bn({ name: 'batchnorm.bwd_dx', source: bwdDxSrc, constants: { RELU: r } }));
 
 function dims(op: string, x: Tensor, params: Tensor[]): [number, number, number] {
   if (x.shape.length !== 4) throw new RangeError(`${op}: x must be (N, C, H, W), got ${shapeString(x.shape)}`);

@@ -11,7 +11,7 @@
 export { ParamArena, type ParamEntry, type ParamSpec } from './arena.js';
 export { AdaptiveAvgPool2d, BasicBlock, BatchNorm2d, Conv2d, Linear, MaxPool2d, ModuleBuilder, ReLU, type StateEntry } from './modules.js';
 export * as ops from './ops.js';
-export { Adadelta, AdamW, Sgd, type Optimizer } from './optim.js';
+export { Adadelta, AdamW, Sgd, type Optimizer, type OptimizerState, type OptimizerStateInput } from './optim.js';
 export { ResNet18, type ResNet18Options } from './resnet.js';
 export { exportStateDict, importStateDict, type LoadOptions } from './state.js';
 export { Tape, Var, type Node } from './tape.js';

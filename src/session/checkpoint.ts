@@ -3,7 +3,6 @@
 // plus the optimiser-state file that --resume needs. Browser-safe: bytes in, bytes out.
 // Optimiser state: arena-flat f32 tensors `state.<i>`, (total) each, parallel to the parameters.
 import type { Gpu } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
 import { DEFAULT_AUTOCROP, type AutocropOptions } from '../reference/autocrop.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../reference/resample.js';
 import type { Optimizer } from '../nn/optim.js';
@@ -107,49 +106,48 @@ export async function modelFromCheckpoint(gpu: Gpu, bytes: Uint8Array, name = 'c
 }
 
 // Optimiser state ------------------------------------------------------------------------------
-// The optimisers keep their state buffers private (src/nn/optim.ts); resuming needs to save and
-// restore them, so this adapter reaches the `state` field by name. It is the one place that
-// knows that layout: if src/nn/optim.ts grows a public state API, only these two functions change.
+// Through the optimisers' public state API (Optimizer.exportState/importState). The file layout
+// predates that API and is kept so existing run folders resume: tensor `state.<i>` is the i-th of
+// opt.stateNames, f32 (arena.total); metadata format "brainmri-optimizer", optimizer, steps, and
+// the caller's extras (globalStep).
 
-interface HasState {
-  state?: { get(): Tensor[] };
-  steps: number;
-}
-
-function stateTensors(opt: Optimizer): Tensor[] {
-  const s = (opt as unknown as HasState).state;
-  if (!s || typeof s.get !== 'function') throw new Error('optimizer state is not reachable for saving (src/nn/optim.ts changed its layout)');
-  return s.get();
-}
+const OPTIMIZER_FORMAT = 'brainmri-optimizer';
 
 /** Serialises the optimiser's state buffers and step count (reads back from the GPU). */
 export async function encodeOptimizerState(gpu: Gpu, opt: Optimizer, name: string, extra: Record<string, unknown>): Promise<Uint8Array> {
-  // SGD without momentum has no state; others make theirs lazily (zeros) on first use.
-  const tensors = name === 'sgd' && (opt as unknown as { momentum: number }).momentum === 0 ? [] : stateTensors(opt);
+  const state = opt.exportState();
   const sd: StateDict = new Map();
-  for (let i = 0; i < tensors.length; i++) {
-    const t = tensors[i]!;
-    const data = new Float32Array(await gpu.read(t.buffer, t.offset, t.byteLength));
-    sd.set(`state.${i}`, { dtype: 'f32', shape: [data.length], data });
+  try {
+    for (const [i, key] of opt.stateNames.entries()) {
+      const t = state.tensors[key]!;
+      const data = new Float32Array(await gpu.read(t.buffer, t.offset, t.byteLength));
+      sd.set(`state.${i}`, { dtype: 'f32', shape: [data.length], data });
+    }
+  } finally {
+    for (const t of Object.values(state.tensors)) t.release();
   }
-  return writeSafetensors(sd, jsonMetadata({ format: 'brainmri-optimizer', optimizer: name, steps: opt.steps, ...extra }));
+  return writeSafetensors(sd, jsonMetadata({ format: OPTIMIZER_FORMAT, optimizer: name, steps: state.steps, ...extra }));
 }
 
 /** Restores what encodeOptimizerState saved into a fresh optimiser of the same kind and model. */
 export async function restoreOptimizerState(opt: Optimizer, name: string, bytes: Uint8Array): Promise<Record<string, string>> {
   const { tensors, metadata } = await loadWeights(bytes);
-  if (metadata['format'] !== 'brainmri-optimizer') throw new Error('optimizer state file: not a brainmri optimizer state');
+  if (metadata['format'] !== OPTIMIZER_FORMAT) throw new Error('optimizer state file: not a brainmri optimizer state');
   if (metadata['optimizer'] !== name) throw new Error(`optimizer state is for ${metadata['optimizer']}, the run uses ${name}`);
-  const count = tensors.size;
-  if (count > 0) {
-    const targets = stateTensors(opt);
-    if (targets.length !== count) throw new Error(`optimizer state has ${count} buffers, ${name} needs ${targets.length}`);
-    targets.forEach((t, i) => {
-      const src = tensors.get(`state.${i}`);
-      if (!src || src.data.length !== t.size) throw new Error(`optimizer state.${i} does not fit this model (${src?.data.length} vs ${t.size} values)`);
-      t.write(src.data as Float32Array);
-    });
+  const names = opt.stateNames;
+  if (tensors.size !== names.length) throw new Error(`optimizer state has ${tensors.size} buffers, ${name} needs ${names.length} (${names.join(', ') || 'none'})`);
+  const byName: Record<string, Float32Array> = {};
+  names.forEach((key, i) => {
+    const src = tensors.get(`state.${i}`);
+    if (!src) throw new Error(`optimizer state file lacks state.${i} (${name}'s ${key})`);
+    if (src.dtype !== 'f32' || !(src.data instanceof Float32Array)) throw new Error(`optimizer state file: state.${i} (${name}'s ${key}) is ${src.dtype}, expected f32`);
+    byName[key] = src.data;
+  });
+  const steps = Number(metadata['steps'] ?? 0);
+  try {
+    opt.importState({ steps, tensors: byName });
+  } catch (err) {
+    throw new Error(`optimizer state does not fit this model: ${(err as Error).message}`);
   }
-  (opt as unknown as HasState).steps = Number(metadata['steps'] ?? 0);
   return metadata;
 }
