@@ -29,12 +29,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (c >= params.c) {
     return;
   }
-  let sums = channelSums(c);
-  let s1 = sums.x;
-  let s2 = sums.y;
-  // s1 is the rounding left over from pass one; subtracting its square corrects it.
-  let d = s1 / params.count;
-  let variance = max(s2 / params.count - d * d, 0.0);
+  // (sum (x - mean0), sum (x - mean0)^2): the first is the rounding left over from pass one;
+  // subtracting its square corrects the variance.
+  let s = channelSums(c);
+  let d = s.x / params.count;
+  let variance = max(s.y / params.count - d * d, 0.0);
   let mean = saveMean[c] + d;
   let invstd = 1.0 / sqrt(variance + params.eps);
   saveMean[c] = mean;
