@@ -268,7 +268,7 @@ function printEvent(e: TrainEvent, progress: Progress, say: (l: string) => void,
       progress.step({ epoch: e.epoch, epochs: e.epochs, step: e.step, steps: e.steps, loss: e.loss, images: e.images });
       break;
     case 'epoch':
-      progress.epochEnd({ epoch: e.epoch, epochs: e.epochs, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy, valMacroF1: e.valMacroF1, best: e.best });
+      progress.epochEnd({ epoch: e.epoch, epochs: e.epochs, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy, valMacroF1: e.valMacroF1, best: e.best });
       break;
     case 'decode-error':
       say(`warning: cannot use ${e.path}: ${e.reason}`);

@@ -1,5 +1,6 @@
-// Reductions: row argmax, confusion counts, sum of all elements, per-channel sums.
-// argmaxRows x: (N, K) f32 -> (N) i32; confusionCounts predictions, labels: (N) i32 ->
+// Reductions: row argmax, correct-prediction count, confusion counts, sum of all elements,
+// per-channel sums. argmaxRows x: (N, K) f32 -> (N) i32; correctCount logits: (N, K) f32,
+// labels: (N) i32 -> one f32 count; confusionCounts predictions, labels: (N) i32 ->
 // (K * K) u32 with row = true label; sumAll x: any -> [1]; channelSum x: (N, C, H, W) or (N, C) -> (C).
 import type { Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
@@ -12,6 +13,7 @@ import planeSumSrc from '../../shaders/reduce.plane_sum.wgsl';
 import columnSumSrc from '../../shaders/reduce.column_sum.wgsl';
 import argmaxSrc from '../../shaders/reduce.argmax_rows.wgsl';
 import confusionSrc from '../../shaders/reduce.confusion.wgsl';
+import correctSrc from '../../shaders/reduce.correct_count.wgsl';
 
 const SUM: Kernel = { name: 'reduce.sum', source: sumSrc };
 const PLANE_SUM = {
@@ -21,6 +23,7 @@ const PLANE_SUM = {
 const COLUMN_SUM: Kernel = { name: 'reduce.column_sum', source: columnSumSrc };
 const ARGMAX: Kernel = { name: 'reduce.argmax_rows', source: argmaxSrc };
 const CONFUSION: Kernel = { name: 'reduce.confusion', source: confusionSrc };
+const CORRECT: Kernel = { name: 'reduce.correct_count', source: correctSrc };
 
 export function argmaxRows(gpu: Gpu, x: Tensor): Tensor {
   if (x.shape.length !== 2 || x.shape[1]! < 1) throw new RangeError(`argmaxRows: x ${shapeString(x.shape)} must be (N, K) with K >= 1`);
@@ -30,6 +33,31 @@ export function argmaxRows(gpu: Gpu, x: Tensor): Tensor {
     const rx = bindRange(x, n0 * K, nb * K);
     const ro = bindRange(out, n0, nb);
     gpu.dispatch(ARGMAX, { uniforms: packUniforms([nb, K, rx.off, ro.off]), buffers: [rx.binding, ro.binding], workgroups: Math.ceil(nb / 64) });
+  }
+  return out;
+}
+
+/**
+ * How many rows of logits (N, K) have their argmax (argmaxRows' rule) equal to the label, as an
+ * f32 written to into[index] (a new (1) f32 tensor without into). One fused dispatch instead of
+ * argmaxRows plus a compare-and-count: a training step adds it to every batch, and writing it
+ * next to the loss lets the caller read both back at once.
+ */
+export function correctCount(gpu: Gpu, logits: Tensor, labels: Tensor, into?: Tensor, index = 0): Tensor {
+  if (logits.shape.length !== 2 || logits.shape[0]! < 1 || logits.shape[1]! < 1) throw new RangeError(`correctCount: logits ${shapeString(logits.shape)} must be (N, K) with N, K >= 1`);
+  const [N, K] = logits.shape as [number, number];
+  if (labels.size !== N || labels.dtype !== 'i32') throw new RangeError(`correctCount: labels ${shapeString(labels.shape)} ${labels.dtype} must be (${N}) i32 for logits ${shapeString(logits.shape)}`);
+  if (into && (into.dtype !== 'f32' || !Number.isInteger(index) || index < 0 || index >= into.size)) throw new RangeError(`correctCount: into[${index}] is not an element of the f32 tensor ${shapeString(into.shape)}`);
+  const out = into ?? Tensor.empty(gpu, [1]);
+  const ro = bindRange(out, into ? index : 0, 1);
+  for (const [n0, nb] of batchChunks(gpu, 'correctCount', N, [K])) {
+    const rx = bindRange(logits, n0 * K, nb * K);
+    const rl = bindRange(labels, n0, nb);
+    gpu.dispatch(CORRECT, {
+      uniforms: packUniforms([nb, K, rx.off, rl.off, ro.off, n0 === 0 ? 0 : 1]),
+      buffers: [rx.binding, rl.binding, ro.binding],
+      workgroups: 1,
+    });
   }
   return out;
 }

@@ -6,6 +6,7 @@
 //   model.train();
 //   const loss = trainStep(model, opt, images, labels);               // records one step, no readback
 //   gpu.submit(); ... (await loss.toFloat32())[0]; loss.release();   // read every few steps
+//   const stats = trainStepWithStats(model, opt, images, labels);     // [loss, correct] in one tensor
 //   const logits = evalForward(model, images);                        // running statistics, no graph
 //   saveSafetensorsFile(path, await model.stateDict());
 export { ParamArena, type ParamEntry, type ParamSpec } from './arena.js';
@@ -15,4 +16,4 @@ export { Adadelta, AdamW, Sgd, type Optimizer, type OptimizerState, type Optimiz
 export { ResNet18, type ResNet18Options } from './resnet.js';
 export { exportStateDict, importStateDict, type LoadOptions } from './state.js';
 export { Tape, Var, type Node } from './tape.js';
-export { evalForward, forward, lossAndGradients, trainStep, type LossOptions } from './train.js';
+export { evalForward, forward, lossAndGradients, lossAndGradientsWithStats, trainStep, trainStepWithStats, type LossOptions, type StepStats } from './train.js';

@@ -1,8 +1,12 @@
 // TrainingRun: one training run of ResNet18 on a dataset, shared by the CLI and the web page.
 // Batches: images (N, 3, S, S) f32 normalised; labels (N) i32.
 //
-// Each step records forward, backward and the optimiser update, submits, and reads the loss back
-// (one readback per step: it is what detects a NaN at once and what the progress bar shows).
+// Each step records forward, backward and the optimiser update, submits, and reads the loss and the
+// batch's correct count back together (one readback per step: it is what detects a NaN at once
+// and what the progress bar shows). Training accuracy is that count summed over the epoch: the
+// train-mode forward (batch statistics in BatchNorm) on the augmented batches, before each
+// step's update, as PyTorch training loops usually report it; validation accuracy is the
+// eval-mode figure.
 // After every epoch: validation, model.safetensors (last), best.safetensors (best validation
 // macro-F1), optimizer.safetensors and state.json (what --resume needs), one metrics.jsonl line.
 // stop() ends the run after the current step, saving a resumable state mid-epoch.
@@ -14,7 +18,7 @@ import type { Dataset, DatasetItem, ScanReport } from '../data/scan.js';
 import { splitManifest, type Split, type SplitManifest } from '../data/split.js';
 import { AdamW, Adadelta, Sgd, type Optimizer } from '../nn/optim.js';
 import { ResNet18 } from '../nn/resnet.js';
-import { trainStep, type LossOptions } from '../nn/train.js';
+import { trainStepWithStats, type LossOptions } from '../nn/train.js';
 import { loadWeights, type LoadedWeights } from '../nn/weights/load.js';
 import type { EpochRecord } from '../report/html.js';
 import { autocropOptions, encodeCheckpoint, encodeOptimizerState, preprocessingMeta, restoreOptimizerState, type CheckpointMeta, CHECKPOINT_FORMAT } from './checkpoint.js';
@@ -62,7 +66,7 @@ export interface DataSummary {
 
 export type TrainEvent =
   | { type: 'start'; config: TrainConfig; data: DataSummary; stepsPerEpoch: number; resumedAt: { epoch: number; step: number } | null; weights: { name: string; loaded: number; skipped: string[] } | null; parameters: number; trainable: number }
-  | { type: 'step'; epoch: number; epochs: number; step: number; steps: number; globalStep: number; loss: number; images: number }
+  | { type: 'step'; epoch: number; epochs: number; step: number; steps: number; globalStep: number; loss: number; images: number; /** Images of this batch classified correctly (train mode). */ correct: number }
   | { type: 'validating'; epoch: number; done: number; total: number }
   | ({ type: 'epoch'; seconds: number; imagesPerSecond: number } & EpochSummary)
   | { type: 'decode-error'; path: string; reason: string }
@@ -74,6 +78,8 @@ export interface EpochSummary {
   epoch: number;
   epochs: number;
   trainLoss: number;
+  /** Fraction of the epoch's training images classified correctly by the train-mode forward. */
+  trainAccuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
   valMacroF1?: number;
@@ -103,6 +109,8 @@ export interface RunState {
   /** Sum of per-image losses and images so far in the epoch in progress. */
   lossSum: number;
   lossImages: number;
+  /** Correctly classified training images so far in the epoch in progress (null: unknown, e.g. resumed from a state written before it was counted). */
+  correctSum?: number | null;
   best: { epoch: number; macroF1: number } | null;
   history: EpochRecord[];
   elapsedSeconds: number;
@@ -244,7 +252,9 @@ export class TrainingRun {
         await store.write(RUN_FILES.config, JSON.stringify({ config: c, createdAt: new Date().toISOString(), dataset: io.source.description, labels, adapter: this.options.adapter ?? '', weights: this.options.weights?.name ?? null }, null, 2) + '\n');
         await store.write(RUN_FILES.split, JSON.stringify(splitManifest(split), null, 1) + '\n');
       }
-      const st: RunState = state ?? { format: 'brainmri-run-state', epoch: 1, stepInEpoch: 0, globalStep: 0, lossSum: 0, lossImages: 0, best: null, history: [], elapsedSeconds: 0 };
+      const st: RunState = state ?? { format: 'brainmri-run-state', epoch: 1, stepInEpoch: 0, globalStep: 0, lossSum: 0, lossImages: 0, correctSum: 0, best: null, history: [], elapsedSeconds: 0 };
+      // A state file without the count, resumed mid-epoch: that epoch's training accuracy is unknown.
+      if (typeof st.correctSum !== 'number') st.correctSum = st.lossImages > 0 ? null : 0;
       const elapsedBefore = st.elapsedSeconds;
       onEvent({
         type: 'start',
@@ -314,10 +324,12 @@ export class TrainingRun {
             continue;
           }
           const labelsT = Tensor.fromArray(gpu, batch.labels, [n], 'i32');
-          const lossT = trainStep(model, opt, batch.images, labelsT, lossOpts);
+          const statsT = trainStepWithStats(model, opt, batch.images, labelsT, lossOpts);
           gpu.submit();
-          const loss = (await lossT.toArray())[0]!;
-          lossT.release();
+          const read = await statsT.toArray();
+          const loss = read[0]!;
+          const correct = read[1]!;
+          statsT.release();
           labelsT.release();
           batch.images.release();
           if (!Number.isFinite(loss)) {
@@ -329,8 +341,9 @@ export class TrainingRun {
           st.stepInEpoch = batch.index + 1;
           st.lossSum += loss * n;
           st.lossImages += n;
+          if (typeof st.correctSum === 'number') st.correctSum += correct;
           epochImages += n;
-          onEvent({ type: 'step', epoch, epochs: c.epochs, step: batch.index + 1, steps, globalStep: st.globalStep, loss, images: n });
+          onEvent({ type: 'step', epoch, epochs: c.epochs, step: batch.index + 1, steps, globalStep: st.globalStep, loss, images: n, correct });
           if (this.stopRequested || limitReached()) {
             reason = this.stopRequested ? 'stopped' : 'max-steps';
             if (st.stepInEpoch >= steps) break; // the epoch is complete: finish it normally below
@@ -343,7 +356,8 @@ export class TrainingRun {
 
         // Epoch end: validate, save, record.
         const trainLoss = st.lossImages > 0 ? st.lossSum / st.lossImages : NaN;
-        const rec: EpochRecord & { best?: boolean } = { epoch, trainLoss };
+        const trainAccuracy = st.lossImages > 0 && typeof st.correctSum === 'number' ? st.correctSum / st.lossImages : undefined;
+        const rec: EpochRecord & { best?: boolean } = { epoch, trainLoss, trainAccuracy };
         let best = false;
         if (split.test.length > 0) {
           const logits = await logitsFor(gpu, model, split.test, io.source, {
@@ -368,11 +382,12 @@ export class TrainingRun {
           best = true; // without validation, the latest is the best we know
           st.best = { epoch, macroF1: NaN };
         }
-        st.history = [...st.history.filter((h) => h.epoch !== epoch), { epoch, trainLoss, valLoss: rec.valLoss, valAccuracy: rec.valAccuracy, valMacroF1: rec.valMacroF1 }];
+        st.history = [...st.history.filter((h) => h.epoch !== epoch), { epoch, trainLoss, trainAccuracy, valLoss: rec.valLoss, valAccuracy: rec.valAccuracy, valMacroF1: rec.valMacroF1 }];
         st.epoch = epoch + 1;
         st.stepInEpoch = 0;
         st.lossSum = 0;
         st.lossImages = 0;
+        st.correctSum = 0;
         const extra = { valMacroF1: rec.valMacroF1, valAccuracy: rec.valAccuracy };
         const bytes = await save(epoch, extra);
         if (best) {
@@ -380,9 +395,9 @@ export class TrainingRun {
           onEvent({ type: 'saved', file: RUN_FILES.best });
         }
         const seconds = (performance.now() - tEpoch) / 1000;
-        const line = { event: 'epoch', time: new Date().toISOString(), epoch, trainLoss, valLoss: rec.valLoss, valAccuracy: rec.valAccuracy, valMacroF1: rec.valMacroF1, seconds, imagesPerSecond: epochImages / Math.max(seconds, 1e-9), best, globalStep: st.globalStep };
+        const line = { event: 'epoch', time: new Date().toISOString(), epoch, trainLoss, trainAccuracy, valLoss: rec.valLoss, valAccuracy: rec.valAccuracy, valMacroF1: rec.valMacroF1, seconds, imagesPerSecond: epochImages / Math.max(seconds, 1e-9), best, globalStep: st.globalStep };
         await store.append(RUN_FILES.metrics, JSON.stringify(line));
-        onEvent({ type: 'epoch', epoch, epochs: c.epochs, trainLoss, valLoss: rec.valLoss, valAccuracy: rec.valAccuracy, valMacroF1: rec.valMacroF1, best, seconds, imagesPerSecond: line.imagesPerSecond });
+        onEvent({ type: 'epoch', epoch, epochs: c.epochs, trainLoss, trainAccuracy, valLoss: rec.valLoss, valAccuracy: rec.valAccuracy, valMacroF1: rec.valMacroF1, best, seconds, imagesPerSecond: line.imagesPerSecond });
         if (reason === 'stopped' || reason === 'max-steps') {
           message = `stopped after epoch ${epoch} (global step ${st.globalStep})`;
           break;

@@ -78,7 +78,12 @@ describe('CLI', () => {
     expect(code, err.text()).toBe(0);
     const events = out.text().trim().split('\n').map((l) => JSON.parse(l) as { event: string; text?: string; loss?: number });
     expect(events.filter((e) => e.event === 'step').length).toBe(6); // 15 train images / 5 per batch x 2 epochs
-    expect(events.filter((e) => e.event === 'epoch').length).toBe(2);
+    const epochEvents = events.filter((e) => e.event === 'epoch') as { trainAccuracy?: number }[];
+    expect(epochEvents.length).toBe(2);
+    // Training accuracy per epoch, in the JSON progress and in metrics.jsonl.
+    const metricLines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { trainAccuracy?: number });
+    expect(metricLines.map((m) => m.trainAccuracy)).toEqual(epochEvents.map((e) => e.trainAccuracy));
+    for (const m of metricLines) expect(m.trainAccuracy! >= 0 && m.trainAccuracy! <= 1, `trainAccuracy ${m.trainAccuracy}`).toBe(true);
     expect(events.at(-1)!.event).toBe('done');
     expect(events.some((e) => e.event === 'message' && /cannot use Glioblastoma T1\/broken\.jpg/.test(e.text ?? ''))).toBe(true);
     for (const f of ['model.safetensors', 'best.safetensors', 'optimizer.safetensors', 'state.json', 'metrics.jsonl', 'split.json', 'config.json', 'report.html', 'confusion.svg']) {

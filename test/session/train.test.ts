@@ -1,7 +1,9 @@
 // TrainingRun end to end on a tiny in-memory set (20 px images, width-8 ResNet18): the loss falls,
-// checkpoints load back to the run's own validation logits, the report files are well formed,
-// and a stopped-then-resumed run ends bit-identical to an uninterrupted one.
+// training accuracy is reported per epoch, checkpoints load back to the run's own validation
+// logits, the report files are well formed, and a stopped-then-resumed run ends bit-identical to
+// an uninterrupted one.
 import { useGpu } from '../helpers/gpu.js';
+import { Progress } from '../../src/cli/progress.js';
 import { confusionSvg, renderReport, evaluationSummary } from '../../src/report/index.js';
 import { defaultConfig, resolveConfig, type TrainConfig } from '../../src/session/config.js';
 import { MemoryRunStore, RUN_FILES } from '../../src/session/io.js';
@@ -46,8 +48,35 @@ describe('TrainingRun', () => {
     expect(start?.type === 'start' && start.data.val).toBe(6);
 
     for (const f of Object.values(RUN_FILES)) expect(store.files.has(f), f).toBe(true);
-    const metrics = store.text(RUN_FILES.metrics)!.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number });
+    const metrics = store.text(RUN_FILES.metrics)!.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; trainAccuracy?: number });
     expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3, 4]);
+
+    // Training accuracy: the per-step counts summed over the epoch, over the epoch's images.
+    const steps = events.filter((e) => e.type === 'step');
+    for (let ep = 1; ep <= 4; ep++) {
+      const mine = steps.filter((e) => e.type === 'step' && e.epoch === ep);
+      const correct = mine.reduce((s, e) => s + (e.type === 'step' ? e.correct : 0), 0);
+      const images = mine.reduce((s, e) => s + (e.type === 'step' ? e.images : 0), 0);
+      for (const e of mine) if (e.type === 'step') expect(Number.isInteger(e.correct) && e.correct >= 0 && e.correct <= e.images, `step correct ${e.correct}`).toBe(true);
+      const acc = metrics[ep - 1]!.trainAccuracy;
+      expect(acc, `epoch ${ep}`).toBeGreaterThanOrEqual(0);
+      expect(acc, `epoch ${ep}`).toBeLessThanOrEqual(1);
+      expect(acc, `epoch ${ep}`).toBeCloseTo(correct / images, 12);
+      const ev = epochs[ep - 1]!;
+      expect(ev.type === 'epoch' && ev.trainAccuracy).toBe(acc);
+      expect(result.history[ep - 1]!.trainAccuracy).toBe(acc);
+    }
+    // Three separable classes: by the last epoch most training images are right.
+    expect(metrics[3]!.trainAccuracy!).toBeGreaterThan(metrics[0]!.trainAccuracy!);
+
+    // The progress line shows it (the CLI passes the epoch event's fields through).
+    const printed: string[] = [];
+    const progress = new Progress({ stream: { write: (t: string) => printed.push(t) }, mode: 'plain', now: () => 0 });
+    for (const e of epochs) if (e.type === 'epoch') progress.epochEnd({ ...e });
+    const lines = printed.join('').trim().split('\n');
+    expect(lines).toHaveLength(4);
+    lines.forEach((line, i) => expect(line).toContain(`train loss ${losses[i]!.toFixed(4)} acc ${(metrics[i]!.trainAccuracy! * 100).toFixed(1)}%`));
+    expect(printed.join('')).not.toMatch(/train loss \S+ acc -/);
 
     // model.safetensors is the last epoch's model: its validation logits equal the run's, bit for bit.
     const bytes = store.files.get(RUN_FILES.model)!;
@@ -66,6 +95,7 @@ describe('TrainingRun', () => {
     const html = store.text('report.html')!;
     expect(markupErrors(html, 'html')).toEqual([]);
     expect(html).toContain('Glioblastoma');
+    for (let ep = 1; ep <= 4; ep++) expect(html).toContain(`<title>train acc, epoch ${ep}: `); // a point per epoch on the curve
     const svg = store.text('confusion.svg')!;
     expect(markupErrors(svg, 'xml')).toEqual([]);
     expect(svg).toContain('<svg');
@@ -86,6 +116,10 @@ describe('TrainingRun', () => {
     const second = await new TrainingRun(gpu(), { dataset: set.dataset }, { config: cfg, resume: true }, { source: set.source, store: parted }).run();
     expect(second.reason).toBe('finished');
     expect(second.globalStep).toBe(6);
+    // The stop saved the epoch's partial loss and correct count: epoch 2's figures match too.
+    const figures = (st: MemoryRunStore) => st.text(RUN_FILES.metrics)!.trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; trainLoss: number; trainAccuracy: number }).map((m) => [m.epoch, m.trainLoss, m.trainAccuracy]);
+    expect(figures(parted)).toEqual(figures(whole));
+    expect(figures(whole).every(([, , acc]) => typeof acc === 'number' && acc >= 0 && acc <= 1)).toBe(true);
 
     for (const name of [RUN_FILES.model, RUN_FILES.optimizer]) {
       const a = readSafetensors(whole.files.get(name)!).tensors;
