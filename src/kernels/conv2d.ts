@@ -10,7 +10,8 @@
 //   with the flipped, transposed weight for stride-1 square kernels, else as a 1x1 direct conv
 //   giving the column gradient, then col2im; dweight is conv2d.bwd_weight_regs.wgsl (one tap per
 //   workgroup, 16 x 8 channel pairs per invocation), or conv2d.bwd_weight_rows.wgsl with < 16 input
-//   channels (conv1: columns (c, kx) of one kernel row).
+//   channels (columns (c, kx) of one kernel row). Few-channel convs with larger kernels (conv1) run
+//   forward and backward-weight as 1x1 convs over a column matrix (conv2d.im2col.wgsl).
 //
 // Speed notes (SwiftShader 5.0.0 on 2 shared cores; more in docs/swiftshader-speed.md):
 // - Cost model: every storage load with a computed index is an emulated gather (~7 ns per 4 lanes,
@@ -39,6 +40,7 @@ import forward1x1Pass from '../../shaders/conv2d.forward_1x1.wgsl';
 import bwdDataPass from '../../shaders/conv2d.bwd_data.wgsl';
 import bwdWeightPass from '../../shaders/conv2d.bwd_weight.wgsl';
 import col2imSource from '../../shaders/conv2d.col2im.wgsl';
+import im2colSource from '../../shaders/conv2d.im2col.wgsl';
 import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
 import directRegsSource from '../../shaders/conv2d.direct_regs.wgsl';
 import bwdWeightRegsSource from '../../shaders/conv2d.bwd_weight_regs.wgsl';
@@ -61,6 +63,8 @@ export interface Conv2dOptions {
   lanes?: 'n' | 'm';
   /** Register tile of the 'registers' kernels (benchmarks tune it with this; tn a multiple of 4 for the direct and dweight kernels). */
   tile?: RegTile;
+  /** Register variant: run few-channel, larger-than-1x1 convs through a column matrix (default true; false keeps the direct and row kernels). */
+  columns?: boolean;
   /** Share lane-uniform operands through subgroup broadcasts (default; honoured only where subgroups have exactly 4 lanes). */
   bcast?: boolean;
 }
@@ -392,6 +396,24 @@ function dispatchTiles(
 
 const bwdBiasKernel: Kernel = { name: 'conv2d.bwd_bias', source: bwdBiasSource };
 const col2imKernel: Kernel = { name: 'conv2d.col2im', source: col2imSource };
+const im2colKernel: Kernel = { name: 'conv2d.im2col', source: im2colSource };
+
+/**
+ * Register variant, inputs with fewer than 16 channels and a kernel larger than 1x1 (conv1): the
+ * direct kernel would spend its time on per-tap set-up (147 taps of 3 channels run at ~1 GFLOP/s),
+ * so x goes through a column matrix and the conv runs as a 1x1 conv over C*kh*kw channels
+ * (64 px, batch 8: forward 153 -> 50 ms and backward-weight 87 -> 41 ms before the copy).
+ */
+function viaColumns(variant: Conv2dVariant, g: Geometry, opts?: Conv2dOptions): boolean {
+  return variant === 'registers' && opts?.columns !== false && g.C < 16 && g.kh * g.kw > 1 && g.C * g.kh * g.kw >= 16;
+}
+
+/** Records col (nc, C*kh*kw, Ho, Wo) = the column matrix of nc images of x starting at element xOff of xb. */
+function im2col(gpu: Gpu, g: Geometry, p: Conv2dParams, nc: number, x: { buffer: GPUBuffer; offset: number; size: number }, xOff: number, col: Tensor): void {
+  const total = nc * g.C * g.kh * g.kw * g.Ho * g.Wo;
+  const u = new Uint32Array([total, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xOff, 0]);
+  gpu.dispatch(im2colKernel, { uniforms: u, buffers: [x, bindRange(col, 0, total).binding], workgroups: Math.ceil(total / 64) });
+}
 
 /** Records one GEMM-shaped dispatch of `pass` ('tiled' variant) over an M x N output, 64 x 64 per workgroup. */
 function runGemm(
@@ -472,12 +494,22 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
   const y = Tensor.empty(gpu, [g.N, g.Co, g.Ho, g.Wo]);
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
-  const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
+  const K = g.C * g.kh * g.kw;
+  const columns = viaColumns(variant, g, opts);
+  const chunk = imagesPerChunk(gpu, op, columns ? [xImg, yImg, K * g.Ho * g.Wo] : [xImg, yImg]);
+  const col = columns ? Tensor.empty(gpu, [Math.min(chunk, g.N), K, g.Ho, g.Wo]) : null;
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
     const xb = bindRange(x, n0 * xImg, nc * xImg);
     const yb = bindRange(y, n0 * yImg, nc * yImg);
     const cols = nc * g.Ho * g.Wo;
+    if (col) {
+      im2col(gpu, g, p, nc, xb.binding, xb.off, col);
+      const d = { M: g.Co, N: cols, C: K, H: g.Ho, W: g.Wo, Ho: g.Ho, Wo: g.Wo, kh: 1, kw: 1, stride: 1, pad: 0 };
+      const more = { xOff: 0, yOff: yb.off, hasBias: bias !== null, rowStride: K, chanStride: 1, flip: false };
+      runDirect(gpu, { ...d, ...more }, [bindRange(col, 0, nc * K * g.Ho * g.Wo).binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
+      continue;
+    }
     if (variant === 'registers') {
       const K = g.C * g.kh * g.kw;
       const d = { M: g.Co, N: cols, C: g.C, H: g.H, W: g.W, Ho: g.Ho, Wo: g.Wo, kh: g.kh, kw: g.kw, stride: p.stride, pad: p.padding };
@@ -489,6 +521,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
     // Without a bias the weight stands in at the bias slot (never read: hasBias = 0).
     runGemm(gpu, pass, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
   }
+  col?.release();
   return y;
 }
 
@@ -584,30 +617,40 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
   checkWhole(gpu, op, dw, 'weight gradient');
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
-  const chunk = imagesPerChunk(gpu, op, [xImg, yImg]);
   const cols = g.C * g.kh * g.kw;
-  // Input channels run along the invocations: with fewer than 16 (conv1) most would idle, so the
-  // row kernel (columns over (c, kx) of one kernel row) takes those.
-  const regs = variant === 'registers' && g.C >= 16;
+  // Few input channels and a large kernel (conv1): the column matrix makes it a 1x1 conv over
+  // C*kh*kw channels, whose gradient (Co, C*kh*kw, 1, 1) is dweight's own memory layout.
+  const columns = viaColumns(variant, g, opts);
+  const chunk = imagesPerChunk(gpu, op, columns ? [xImg, yImg, cols * g.Ho * g.Wo] : [xImg, yImg]);
+  const col = columns ? Tensor.empty(gpu, [Math.min(chunk, g.N), cols, g.Ho, g.Wo]) : null;
+  const gg: Geometry = columns ? { ...g, C: cols, H: g.Ho, W: g.Wo, kh: 1, kw: 1 } : g;
+  const pp: Conv2dParams = columns ? { stride: 1, padding: 0 } : p;
+  // Input channels run along the invocations: with fewer than 16 most would idle, so the row
+  // kernel (columns over (c, kx) of one kernel row) takes those that need no column matrix.
+  const regs = variant === 'registers' && gg.C >= 16;
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
-    const xb = bindRange(x, n0 * xImg, nc * xImg);
+    let xb = bindRange(x, n0 * xImg, nc * xImg);
     const dyb = bindRange(dy, n0 * yImg, nc * yImg);
+    if (col) {
+      im2col(gpu, g, p, nc, xb.binding, xb.off, col);
+      xb = bindRange(col, 0, nc * cols * g.Ho * g.Wo);
+    }
     if (regs) {
-      const tm = opts?.tile?.tm ?? (g.Co >= 16 ? 16 : g.Co >= 8 ? 8 : 4);
+      const tm = opts?.tile?.tm ?? (gg.Co >= 16 ? 16 : gg.Co >= 8 ? 8 : 4);
       const tn = opts?.tile?.tn ?? 8;
       const wg = opts?.tile?.wg ?? 4;
-      const mTiles = Math.ceil(g.Co / tm);
-      const cTiles = Math.ceil(g.C / (tn * wg));
+      const mTiles = Math.ceil(gg.Co / tm);
+      const cTiles = Math.ceil(gg.C / (tn * wg));
       const bcast = (opts?.bcast ?? true) && gpu.subgroupSize === 4 && tm % 4 === 0 && wg % 4 === 0;
       const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast });
       // Taps that see only padding (late layers at 1x1) get no workgroups: their gradient is 0.
-      const runs = liveTapRuns(g, p);
+      const runs = liveTapRuns(gg, pp);
       const live = runs.reduce((n, r) => n + r[1], 0);
-      if (live < g.kh * g.kw && n0 === 0) fillTensor(dw, 0);
+      if (live < gg.kh * gg.kw && n0 === 0) fillTensor(dw, 0);
       for (const [tapBase, tapCount] of runs) {
         const u = new Uint32Array([
-          g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off,
+          gg.Co, gg.C, gg.H, gg.W, gg.Ho, gg.Wo, gg.kh, gg.kw, pp.stride, pp.padding, nc, xb.off,
           dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles, tapBase, tapCount, 0, 0,
         ]);
         dispatchTiles(gpu, kernel, tapCount * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
@@ -628,6 +671,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
     const u = new Uint32Array([g.Co, cols, nc * g.Ho * g.Wo, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
     runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
   }
+  col?.release();
   return dw;
 }
 

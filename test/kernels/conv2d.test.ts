@@ -198,6 +198,15 @@ describe('conv2d kernels vs reference', () => {
     });
   }
 
+  // Few input channels with a kernel larger than 1x1 go through a column matrix by default in the
+  // register variant; the direct and row kernels they would otherwise use stay correct too.
+  for (const columns of [true, false]) {
+    it(`registers engine, few-channel convs ${columns ? 'through the column matrix' : 'direct (columns: false)'}`, async () => {
+      await checkCase(gpu(), c('7x7/2 pad 3 C=3 19x17 batch 2', 2, 3, 19, 17, 20, 7, 2, 3), { variant: 'registers', columns });
+      await checkCase(gpu(), c('3x3/1 pad 1 C=5 9x9 batch 3', 3, 5, 9, 9, 6, 3, 1, 1), { variant: 'registers', columns });
+    });
+  }
+
   it('uses the adapter default engine when no variant is given', async () => {
     await checkCase(gpu(), c('default 3x3/2 odd', 3, 5, 9, 11, 6, 3, 2, 1), {});
   });
