@@ -147,6 +147,8 @@ export class PageEngine {
             totalSteps: planned,
             stepsPerEpoch,
             loss: e.loss,
+            // This batch's training accuracy (train-mode forward on the augmented batch, before its update).
+            trainAccuracy: e.images > 0 ? e.correct / e.images : undefined,
             imagesPerSecond: images / Math.max(seconds, 1e-9),
             etaSeconds: stepRate > 0 ? (planned - done) / stepRate : undefined,
           });
@@ -156,11 +158,12 @@ export class PageEngine {
           if (e.done === e.total) hooks.log(`epoch ${e.epoch}: validated ${e.total} images`);
           break;
         case 'epoch': {
-          const rec: PageEpoch = { epoch: e.epoch - 1, trainLoss: e.trainLoss, valLoss: e.valLoss, valAccuracy: e.valAccuracy };
+          const rec: PageEpoch = { epoch: e.epoch - 1, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, valLoss: e.valLoss, valAccuracy: e.valAccuracy };
           this.history.push(rec);
           hooks.onEpoch(rec);
           const val = e.valAccuracy === undefined ? '' : `, test loss ${e.valLoss?.toFixed(4)}, accuracy ${(e.valAccuracy * 100).toFixed(1)}%, macro F1 ${e.valMacroF1?.toFixed(3)}`;
-          hooks.log(`epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}${val}, ${e.imagesPerSecond.toFixed(2)} img/s${e.best ? ' (best)' : ''}`);
+          const trainAcc = e.trainAccuracy === undefined ? '' : `, train accuracy ${(e.trainAccuracy * 100).toFixed(1)}%`;
+          hooks.log(`epoch ${e.epoch}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}${trainAcc}${val}, ${e.imagesPerSecond.toFixed(2)} img/s${e.best ? ' (best)' : ''}`);
           break;
         }
         case 'decode-error':
@@ -221,7 +224,7 @@ export class PageEngine {
       ...result.report,
       title: 'Evaluation in the browser',
       run: { ...result.report.run, evaluatedOn: 'test split', splitSizes: { train: this.split.train.length, test: this.split.test.length } },
-      history: this.history.map((h) => ({ epoch: h.epoch + 1, trainLoss: h.trainLoss, valLoss: h.valLoss, valAccuracy: h.valAccuracy })),
+      history: this.history.map((h) => ({ epoch: h.epoch + 1, trainLoss: h.trainLoss, trainAccuracy: h.trainAccuracy, valLoss: h.valLoss, valAccuracy: h.valAccuracy })),
     };
   }
 

@@ -57,12 +57,14 @@ describe('web page (Chromium + SwiftShader)', () => {
     const log = (await p.textContent('#train-log')) ?? '';
     expect(await p.getAttribute('#train', 'data-state'), log).toBe('done');
     expect(log).toMatch(/stopped (at|after) epoch 1/);
-    expect(log).toMatch(/epoch 1\/1: train loss [0-9.]+, test loss [0-9.]+, accuracy/);
+    expect(log).toMatch(/epoch 1\/1: train loss [0-9.]+, train accuracy [0-9.]+%, test loss [0-9.]+, accuracy/);
     expect(await p.textContent('#stat-step')).toMatch(/^3 \/ 3$/);
     // img/s and the loss chart are live.
     expect(Number(await p.textContent('#stat-speed'))).toBeGreaterThan(0);
     expect(await p.locator('#chart-loss svg').count()).toBe(1);
     expect(await p.locator('#chart-acc svg').count()).toBe(1);
+    // The training accuracy the step counts on the GPU is drawn next to the test accuracy.
+    expect(await p.locator('#chart-acc').innerHTML()).toContain('train accuracy');
     await p.screenshot({ path: join(SHOTS, 'train.png'), fullPage: true });
   }, 240_000);
 
