@@ -42,7 +42,7 @@ export type WgslLibrary = Readonly<Record<string, string>>;
 
 // A directive is a whole line: `#include "name"`. `#` is not WGSL, so a directive that somehow
 // escaped resolution would fail shader compilation rather than run a different program.
-const INCLUDE_LINE = /^[ \t]*#include[ \t]+"([\w./-]+)"[ \t]*$/gm;
+const INCLUDE_LINE = /^[ \t]*#include[ \t]+"([\w./-]+)"[ \t]*\r?$/gm;
 const ANY_DIRECTIVE = /^[ \t]*#include\b.*$/m;
 
 /**

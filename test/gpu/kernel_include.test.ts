@@ -19,6 +19,10 @@ describe('resolveIncludes', () => {
     expect(out).toBe('const A = 1u;\n// twice: doubles a value.\nfn twice(v: u32) -> u32 { return v * 2u; }\nconst B = 2u;\n');
   });
 
+  it('accepts a directive in a file saved with CRLF line ends', () => {
+    expect(resolveIncludes('t.crlf', 'const A = 1u;\r\n#include "twice"\r\nconst B = 2u;\r\n', LIB)).toContain('fn twice(v: u32) -> u32 { return v * 2u; }\nconst B = 2u;');
+  });
+
   it('leaves a source without directives unchanged', () => {
     const src = 'fn f() {}\n// #include is only a directive at the start of a line\n';
     expect(resolveIncludes('t.none', src, {})).toBe(src);
