@@ -28,6 +28,26 @@ export function maxpool2dOutShape(op: string, xShape: readonly number[], p: MaxP
   return [N, C, Ho, Wo];
 }
 
+/**
+ * Records `kernel` over batch chunks: one invocation per element of the tensor whose per-image
+ * size is `perImage` (the one the kernel writes), the three tensors bound at their chunk in the
+ * kernel's binding order, each with its per-image size; both passes share the uniform layout
+ * (count, H, W, Ho, Wo, kernel, stride, padding, three element offsets).
+ */
+function dispatchChunks(
+  gpu: Gpu, kernel: Kernel, op: string, N: number, dims: readonly [number, number, number, number], p: MaxPool2dParams,
+  perImage: number, tensors: readonly (readonly [Tensor, number])[],
+): void {
+  for (const [n0, nb] of batchChunks(gpu, op, N, tensors.map(([, s]) => s))) {
+    const ranges = tensors.map(([t, s]) => bindRange(t, n0 * s, nb * s));
+    gpu.dispatch(kernel, {
+      uniforms: packUniforms([nb * perImage, ...dims, p.kernel, p.stride, p.padding, ...ranges.map((r) => r.off)]),
+      buffers: ranges.map((r) => r.binding),
+      workgroups: Math.ceil((nb * perImage) / 256),
+    });
+  }
+}
+
 export function maxpool2dForward(gpu: Gpu, x: Tensor, p: MaxPool2dParams): { y: Tensor; argmax: Tensor } {
   const [N, C, Ho, Wo] = maxpool2dOutShape('maxpool2dForward', x.shape, p);
   const [, , H, W] = x.shape as [number, number, number, number];
@@ -35,16 +55,7 @@ export function maxpool2dForward(gpu: Gpu, x: Tensor, p: MaxPool2dParams): { y: 
   const argmax = Tensor.empty(gpu, [N, C, Ho, Wo], 'i32');
   const inS = C * H * W;
   const outS = C * Ho * Wo;
-  for (const [n0, nb] of batchChunks(gpu, 'maxpool2dForward', N, [inS, outS])) {
-    const rx = bindRange(x, n0 * inS, nb * inS);
-    const ry = bindRange(y, n0 * outS, nb * outS);
-    const ra = bindRange(argmax, n0 * outS, nb * outS);
-    gpu.dispatch(FORWARD, {
-      uniforms: packUniforms([nb * outS, H, W, Ho, Wo, p.kernel, p.stride, p.padding, rx.off, ry.off, ra.off]),
-      buffers: [rx.binding, ry.binding, ra.binding],
-      workgroups: Math.ceil((nb * outS) / 256),
-    });
-  }
+  dispatchChunks(gpu, FORWARD, 'maxpool2dForward', N, [H, W, Ho, Wo], p, outS, [[x, inS], [y, outS], [argmax, outS]]);
   return { y, argmax };
 }
 
@@ -57,15 +68,6 @@ export function maxpool2dBackward(gpu: Gpu, dy: Tensor, argmax: Tensor, xShape: 
   const dx = Tensor.empty(gpu, xShape);
   const inS = C * H * W;
   const outS = C * Ho * Wo;
-  for (const [n0, nb] of batchChunks(gpu, 'maxpool2dBackward', N, [inS, outS])) {
-    const rdy = bindRange(dy, n0 * outS, nb * outS);
-    const ra = bindRange(argmax, n0 * outS, nb * outS);
-    const rdx = bindRange(dx, n0 * inS, nb * inS);
-    gpu.dispatch(BACKWARD, {
-      uniforms: packUniforms([nb * inS, H, W, Ho, Wo, p.kernel, p.stride, p.padding, rdy.off, ra.off, rdx.off]),
-      buffers: [rdy.binding, ra.binding, rdx.binding],
-      workgroups: Math.ceil((nb * inS) / 256),
-    });
-  }
+  dispatchChunks(gpu, BACKWARD, 'maxpool2dBackward', N, [H, W, Ho, Wo], p, inS, [[dy, outS], [argmax, outS], [dx, inS]]);
   return dx;
 }
