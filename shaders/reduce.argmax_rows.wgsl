@@ -11,9 +11,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<i32>;
 
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
+#include "row_argmax"
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -21,21 +19,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (row >= params.rows) {
     return;
   }
-  let base = params.xOff + row * params.k;
-  var best = x[base];
-  var at = 0u;
-  if (!isNan(best)) {
-    for (var k = 1u; k < params.k; k++) {
-      let v = x[base + k];
-      if (isNan(v)) {
-        at = k;
-        break;
-      }
-      if (v > best) {
-        best = v;
-        at = k;
-      }
-    }
-  }
+  let at = argmaxRow(params.xOff + row * params.k, params.k);
   out[params.outOff + row] = i32(at);
 }

@@ -19,29 +19,7 @@ struct Params {
 
 var<workgroup> partial: array<u32, 64>;
 
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn argmaxRow(row: u32) -> u32 {
-  let base = params.xOff + row * params.k;
-  var best = x[base];
-  var at = 0u;
-  if (!isNan(best)) {
-    for (var k = 1u; k < params.k; k++) {
-      let v = x[base + k];
-      if (isNan(v)) {
-        at = k;
-        break;
-      }
-      if (v > best) {
-        best = v;
-        at = k;
-      }
-    }
-  }
-  return at;
-}
+#include "row_argmax"
 
 // One workgroup: a training batch has a few hundred rows at most, so each invocation walks a
 // strided share of them and one tree sums the 64 partial counts.
@@ -49,7 +27,7 @@ fn argmaxRow(row: u32) -> u32 {
 fn main(@builtin(local_invocation_index) lid: u32) {
   var count = 0u;
   for (var row = lid; row < params.rows; row += 64u) {
-    if (i32(argmaxRow(row)) == labels[params.labelOff + row]) {
+    if (i32(argmaxRow(params.xOff + row * params.k, params.k)) == labels[params.labelOff + row]) {
       count++;
     }
   }

@@ -2,7 +2,7 @@
 // per-channel sums. argmaxRows x: (N, K) f32 -> (N) i32; correctCount logits: (N, K) f32,
 // labels: (N) i32 -> one f32 count; confusionCounts predictions, labels: (N) i32 ->
 // (K * K) u32 with row = true label; sumAll x: any -> [1]; channelSum x: (N, C, H, W) or (N, C) -> (C).
-import type { Kernel } from '../gpu/kernel.js';
+import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import { fillTensor } from './fill.js';
@@ -14,6 +14,7 @@ import columnSumSrc from '../../shaders/reduce.column_sum.wgsl';
 import argmaxSrc from '../../shaders/reduce.argmax_rows.wgsl';
 import confusionSrc from '../../shaders/reduce.confusion.wgsl';
 import correctSrc from '../../shaders/reduce.correct_count.wgsl';
+import rowArgmaxLib from '../../shaders/lib/row_argmax.wgsl';
 
 const SUM: Kernel = { name: 'reduce.sum', source: sumSrc };
 const PLANE_SUM = {
@@ -21,9 +22,12 @@ const PLANE_SUM = {
   rows: { name: 'reduce.plane_sum.rows', source: planeSumSrc, entryPoint: 'rows' } as Kernel,
 };
 const COLUMN_SUM: Kernel = { name: 'reduce.column_sum', source: columnSumSrc };
-const ARGMAX: Kernel = { name: 'reduce.argmax_rows', source: argmaxSrc };
+/** Snippets these shaders include (shaders/lib). */
+const LIB = { row_argmax: rowArgmaxLib };
+
+const ARGMAX: Kernel = kernelWithIncludes({ name: 'reduce.argmax_rows', source: argmaxSrc }, LIB);
 const CONFUSION: Kernel = { name: 'reduce.confusion', source: confusionSrc };
-const CORRECT: Kernel = { name: 'reduce.correct_count', source: correctSrc };
+const CORRECT: Kernel = kernelWithIncludes({ name: 'reduce.correct_count', source: correctSrc }, LIB);
 
 export function argmaxRows(gpu: Gpu, x: Tensor): Tensor {
   if (x.shape.length !== 2 || x.shape[1]! < 1) throw new RangeError(`argmaxRows: x ${shapeString(x.shape)} must be (N, K) with K >= 1`);
