@@ -144,6 +144,35 @@ describe('buffer pool and caches', () => {
     }
   });
 
+  // Quiet waits (on by default in Node): work of a size seen before is slept on for most of its
+  // last duration before Dawn is asked (its binding polls without pause, taking a core from
+  // SwiftShader); results must not change, and work of another size must not sleep.
+  it('waits quietly for work it has timed before, and only for that work', async () => {
+    const g = gpu();
+    const n = 1 << 22;
+    const t = Tensor.empty(g, [n], 'u32');
+    const heavy = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) g.dispatch(iotaKernel, { uniforms: new Uint32Array([n]), buffers: [t.buffer], workgroups: n / 64 });
+      const start = performance.now();
+      await g.sync();
+      return performance.now() - start;
+    };
+    const first = await heavy();
+    expect(first).toBeGreaterThan(5); // long enough to be worth a sleep, or the test proves nothing
+    const sleeps = g.counters.quietSleeps;
+    await heavy();
+    expect(g.counters.quietSleeps).toBe(sleeps + 1);
+    const out = await t.toArray();
+    expect(out[n - 1]).toBe((n - 1) * 3 + 1);
+    expect(out[12345]).toBe(12345 * 3 + 1);
+    // Eleven dispatches are another size of work, never run in this file: no estimate, no sleep.
+    for (let i = 0; i < 11; i++) g.dispatch(iotaKernel, { uniforms: new Uint32Array([n]), buffers: [t.buffer], workgroups: n / 64 });
+    const before = g.counters.quietSleeps;
+    await g.sync();
+    expect(g.counters.quietSleeps).toBe(before);
+    t.release();
+  });
+
   it('reuses buffers across repeated identical steps', async () => {
     const g = gpu();
     const step = async () => {

@@ -172,5 +172,5 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
   }
   if (lastRobustnessOff) log('  note: shader bounds checks are off for speed (BRAINMRI_ROBUSTNESS=on keeps them).');
   const device = await requestFullDevice(adapter);
-  return new Gpu(device, info, options);
+  return new Gpu(device, info, { quietWaits: true, ...options });
 }
