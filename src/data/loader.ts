@@ -217,6 +217,9 @@ export class DataLoader {
           }),
         );
       })
+      // The cache only saves work: a crop that could not be read back or stored (device gone,
+      // disk full) is decoded and cropped again next time, so the failure is not the run's.
+      .catch(() => undefined)
       .finally(() => {
         boxes.release();
         this.pendingCache.delete(job);

@@ -348,6 +348,8 @@ export class TrainingRun {
             reason = this.stopRequested ? 'stopped' : 'max-steps';
             if (st.stepInEpoch >= steps) break; // the epoch is complete: finish it normally below
             await save(epoch - 1);
+            // Crops still being read back for the cache must land before the caller destroys the device.
+            await loader.flush();
             message = `stopped at epoch ${epoch}, step ${st.stepInEpoch}/${steps} (global step ${st.globalStep})`;
             break outer;
           }
