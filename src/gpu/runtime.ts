@@ -29,10 +29,10 @@ export interface GpuOptions {
   poison?: boolean;
   /**
    * Wait quietly: before asking the device whether submitted work is done, sleep for most of the
-   * time the same work (same number of dispatches) took last time. Dawn's Node binding polls for
-   * completion on the JavaScript thread without pause while a promise of it is pending, which
-   * takes a core from a CPU adapter (SwiftShader) doing the work: a ResNet18 step at 32 px
-   * batch 2 went from ~500 to ~420 ms. createNodeGpu turns it on; browsers do not need it.
+   * time the same work (same numbers of dispatches and workgroups) took last time. Dawn's Node
+   * binding polls for completion on the JavaScript thread without pause while a promise of it is
+   * pending, which takes a core from a CPU adapter (SwiftShader) doing the work: a ResNet18 step
+   * at 32 px batch 2 went from ~500 to ~420 ms. createNodeGpu turns it on; browsers need not.
    */
   quietWaits?: boolean;
 }
@@ -130,8 +130,10 @@ export class Gpu {
   private readonly quietWaits: boolean;
   private pendingSince = 0;
   private pendingDispatches = 0;
+  private pendingWorkgroups = 0;
   private dispatchesAtLastSubmit = 0;
-  private readonly waitEstimates = new Map<number, number>();
+  private workgroupsSinceSubmit = 0;
+  private readonly waitEstimates = new Map<string, number>();
 
   constructor(
     readonly device: GPUDevice,
@@ -294,6 +296,7 @@ export class Gpu {
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiling) pass.end();
     this.counters.dispatches++;
+    this.workgroupsSinceSubmit += x * y * z;
   }
 
   /** Records a buffer-to-buffer copy into the open step. */
@@ -323,7 +326,9 @@ export class Gpu {
     queue.submit([this.encoder.finish()]);
     if (this.pendingDispatches === 0 && this.pendingSince === 0) this.pendingSince = performance.now();
     this.pendingDispatches += this.counters.dispatches - this.dispatchesAtLastSubmit;
+    this.pendingWorkgroups += this.workgroupsSinceSubmit;
     this.dispatchesAtLastSubmit = this.counters.dispatches;
+    this.workgroupsSinceSubmit = 0;
     // Mapping must start after the submit that writes the staging buffer (a buffer pending a map
     // may not be used in a submit).
     if (readTimestamps) this.profileResults.push(readTimestamps());
@@ -342,11 +347,11 @@ export class Gpu {
     await this.throwPendingErrors();
   }
 
-  /** With quiet waits: sleeps for most of the time work of this size took before. */
-  private async beforeWait(): Promise<{ size: number; slept: boolean; polledAt: number }> {
-    const size = this.pendingDispatches;
+  /** With quiet waits: sleeps for most of the time work of this size (dispatches and workgroups) took before. */
+  private async beforeWait(): Promise<{ size: string; slept: boolean; polledAt: number }> {
+    const size = this.pendingDispatches > 0 ? `${this.pendingDispatches}:${this.pendingWorkgroups}` : '';
     let slept = false;
-    if (this.quietWaits && size > 0) {
+    if (this.quietWaits && size !== '') {
       const expected = this.waitEstimates.get(size);
       const remaining = expected === undefined ? 0 : QUIET_WAIT_FRACTION * expected - (performance.now() - this.pendingSince);
       if (remaining > 2) {
@@ -364,8 +369,8 @@ export class Gpu {
    * it follows a faster run at once and a slower one by at most 5 % per wait, so one slow outlier
    * (a busy machine, a first run) cannot make later waits oversleep for long.
    */
-  private afterWait(w: { size: number; slept: boolean; polledAt: number }): void {
-    if (w.size > 0 && this.pendingSince > 0) {
+  private afterWait(w: { size: string; slept: boolean; polledAt: number }): void {
+    if (w.size !== '' && this.pendingSince > 0) {
       const now = performance.now();
       const before = this.waitEstimates.get(w.size);
       let next = now - this.pendingSince;
@@ -373,6 +378,7 @@ export class Gpu {
       this.waitEstimates.set(w.size, next);
     }
     this.pendingDispatches = 0;
+    this.pendingWorkgroups = 0;
     this.pendingSince = 0;
   }
 
