@@ -218,6 +218,28 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n', bc
   });
 });
 
+/**
+ * The backward-weight kernels' epilogue: for rows m0 + i that exist and columns whose `ok(g, q)`
+ * holds, dw[index(i, g, q)] = acc_i_g.q, or += for chunks after the first (P.accumulate).
+ */
+function dwStores(tm: number, groups: number, ok: (g: number, q: string) => string, index: (i: number, g: number, q: string) => string): string {
+  return lines(tm, (i) =>
+    [
+      `  if (m0 + ${i}u < P.Co) {`,
+      lines(groups, (g) =>
+        ['x', 'y', 'z', 'w']
+          .map(
+            (q) =>
+              `    if (${ok(g, q)}) { let k = ${index(i, g, q)}; ` +
+              `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
+          )
+          .join('\n'),
+      ),
+      `  }`,
+    ].join('\n'),
+  );
+}
+
 /** Backward-weight register kernel (SwiftShader): one tap per workgroup, TM output x TN input channels per invocation. */
 const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, bcast = false }): Kernel => {
   if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
@@ -253,21 +275,7 @@ const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, bcast = 
       ].join('\n'),
     ),
     ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
-    STORE: lines(tm, (i) =>
-      [
-        `  if (m0 + ${i}u < P.Co) {`,
-        lines(groups, (g) =>
-          ['x', 'y', 'z', 'w']
-            .map(
-              (q) =>
-                `    if (c_${g}.${q} < P.C) { let k = ((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap; ` +
-                `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
-            )
-            .join('\n'),
-        ),
-        `  }`,
-      ].join('\n'),
-    ),
+    STORE: dwStores(tm, groups, (g, q) => `c_${g}.${q} < P.C`, (i, g, q) => `((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap`),
   });
 });
 
@@ -301,21 +309,7 @@ const bwdWeightRowsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kerne
     ),
     FMA: lines(tm, (i) => [`        let a_${i} = dy[r_${i} + dyi];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
     WNEXT: lines(groups, (g) => `        wi_${g} += vec4i(i32(s));`),
-    STORE: lines(tm, (i) =>
-      [
-        `  if (m0 + ${i}u < P.Co) {`,
-        lines(groups, (g) =>
-          ['x', 'y', 'z', 'w']
-            .map(
-              (q) =>
-                `    if (nOk_${g}.${q}) { let k = (m0 + ${i}u) * P.C * khw + c_${g}.${q} * khw + ky * P.kw + kx_${g}.${q}; ` +
-                `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
-            )
-            .join('\n'),
-        ),
-        `  }`,
-      ].join('\n'),
-    ),
+    STORE: dwStores(tm, groups, (g, q) => `nOk_${g}.${q}`, (i, g, q) => `(m0 + ${i}u) * P.C * khw + c_${g}.${q} * khw + ky * P.kw + kx_${g}.${q}`),
   });
 });
 
