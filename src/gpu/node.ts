@@ -44,8 +44,8 @@ export function robustnessOff(isSwiftShader: boolean): boolean {
 }
 
 const NO_ROBUSTNESS = 'enable-dawn-features=disable_robustness';
-/** Whether the adapter handed out last came from an instance without bounds checks. */
-let lastRobustnessOff = false;
+/** Adapters from an instance without bounds checks (so createNodeGpu can say so). */
+const noRobustnessAdapters = new WeakSet<GPUAdapter>();
 
 /**
  * True when this Linux machine shows no GPU device node at all (no /dev/dri render node, no
@@ -109,7 +109,7 @@ async function tryAdapter(flags: string[]): Promise<GPUAdapter | null> {
       const again = await tryAdapter([...flags, NO_ROBUSTNESS]);
       if (again) return again;
     }
-    lastRobustnessOff = off;
+    if (off) noRobustnessAdapters.add(adapter);
     return adapter;
   } catch (err) {
     if (err instanceof GpuError) throw err;
@@ -170,7 +170,7 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
   if (info.isSwiftShader) {
     log('  note: SwiftShader emulates a GPU on the CPU; expect it to be orders of magnitude slower than a real GPU.');
   }
-  if (lastRobustnessOff) log('  note: shader bounds checks are off for speed (BRAINMRI_ROBUSTNESS=on keeps them).');
+  if (noRobustnessAdapters.has(adapter)) log('  note: shader bounds checks are off for speed (BRAINMRI_ROBUSTNESS=on keeps them).');
   const device = await requestFullDevice(adapter);
   return new Gpu(device, info, { quietWaits: true, ...options });
 }

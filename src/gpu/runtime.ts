@@ -397,6 +397,7 @@ export class Gpu {
       await staging.mapAsync(MapMode.READ, 0, size);
       this.afterWait(waited);
     } catch (err) {
+      this.afterWait({ ...waited, size: '' }); // a failed wait measures nothing; only reset
       this.checkAlive();
       await this.throwPendingErrors();
       throw err;

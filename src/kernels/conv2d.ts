@@ -333,6 +333,11 @@ interface DirectConv {
   flip: boolean;
 }
 
+/** Whether the register kernels may share lane-uniform values by subgroupBroadcast: asked for (the default) and subgroups of exactly 4 lanes. */
+function broadcasts(gpu: Gpu, opts?: Conv2dOptions): boolean {
+  return (opts?.bcast ?? true) && gpu.subgroupSize === 4;
+}
+
 /** Invocations per workgroup for `cols` columns at `tn` per invocation: 16 unless fewer waste less. */
 function directWidth(cols: number, tn: number): number {
   let best = 16;
@@ -354,7 +359,7 @@ function runDirect(
   buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
   opts?: Conv2dOptions,
 ): void {
-  const canBcast = (opts?.bcast ?? true) && gpu.subgroupSize === 4;
+  const canBcast = broadcasts(gpu, opts);
   // Invocations along the output channels (64 or more of them) when positions are few: with
   // 4-lane subgroups each input value is loaded once per subgroup and broadcast, which pays up to
   // about 32 positions per channel (interleaved A/B at 64 px, batch 8: layer4 37 -> 22 ms, layer2
@@ -643,7 +648,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const wg = opts?.tile?.wg ?? 4;
       const mTiles = Math.ceil(gg.Co / tm);
       const cTiles = Math.ceil(gg.C / (tn * wg));
-      const bcast = (opts?.bcast ?? true) && gpu.subgroupSize === 4 && tm % 4 === 0 && wg % 4 === 0;
+      const bcast = broadcasts(gpu, opts) && tm % 4 === 0 && wg % 4 === 0;
       const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast });
       // Taps that see only padding (late layers at 1x1) get no workgroups: their gradient is 0.
       const runs = liveTapRuns(gg, pp);
