@@ -75,23 +75,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var xi = P.xOff + u32(i32(rh.x * s) + offH) * P.W + u32(i32(rw.x * s) + offW);
   var ow = 0u;
   var oh = rh.x;
+  // The body (generated in src/kernels/conv2d.ts): loads at (dyi, xi), the step to the next
+  // position, then the multiply-adds; it has no branch.
   for (var q = 0u; q < total; q++) {
-{{BLOAD}}
-{{FMA}}
-    dyi += 1u;
-    xi += s;
-    ow += 1u;
-    if (ow == nw) {
-      ow = 0u;
-      dyi += dyRow;
-      xi += xRow;
-      oh += 1u;
-      if (oh == rh.y) {
-        oh = rh.x;
-        dyi += dyImg;
-        xi += xImg;
-      }
-    }
+{{BODY}}
   }
 {{STORE}}
 }

@@ -70,8 +70,8 @@ export function findSwiftShaderIcd(): string | undefined {
 
 const NO_ADAPTER_HINT =
   'install a GPU driver with Vulkan support, or the CPU fallback SwiftShader: on Debian/Ubuntu ' +
-  '`sudo apt-get install -y chromium` (it ships /usr/lib/chromium/vk_swiftshader_icd.json, which ' +
-  'this tool finds by itself).';
+  '`sudo apt-get install -y chromium libvulkan1` (chromium ships /usr/lib/chromium/vk_swiftshader_icd.json, ' +
+  'which this tool finds by itself; libvulkan1 is the Vulkan loader Dawn opens).';
 
 type DawnModule = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
 
