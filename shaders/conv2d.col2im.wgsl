@@ -25,17 +25,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let c = (i / hw) % P.C;
   let b = i / (hw * P.C);
   let colBase = b * P.imgStride;
-  var s = 0.0;
-  for (var ky = 0u; ky < P.kh; ky++) {
-    let th = h + P.pad - ky; // wraps below zero: then th >= Ho * stride and fails the test below
-    let oh = th / P.stride;
-    if (h + P.pad < ky || oh * P.stride != th || oh >= P.Ho) { continue; }
-    for (var kx = 0u; kx < P.kw; kx++) {
-      let tw = wc + P.pad - kx;
-      let ow = tw / P.stride;
-      if (wc + P.pad < kx || ow * P.stride != tw || ow >= P.Wo) { continue; }
-      s += dcol[((c * P.kh + ky) * P.kw + kx) * P.rowStride + colBase + oh * P.Wo + ow];
+  // The taps that reach (h, w) are ky = t - oh * stride (t = h + pad) for the outputs oh in
+  // [ceil((t - kh + 1) / stride), min(t / stride, Ho - 1)]: walked directly, so the loops carry
+  // no test and strided convs visit only their live taps (SwiftShader pays for every branch).
+  let th = h + P.pad;
+  let tw = wc + P.pad;
+  let s = P.stride;
+  let ohLo = select(0u, (th + 1u - P.kh + s - 1u) / s, th + 1u > P.kh);
+  let ohHi = min(th / s + 1u, P.Ho);
+  let owLo = select(0u, (tw + 1u - P.kw + s - 1u) / s, tw + 1u > P.kw);
+  let owHi = min(tw / s + 1u, P.Wo);
+  var acc = 0.0;
+  for (var oh = ohLo; oh < ohHi; oh++) {
+    let rowBase = (c * P.kh + th - oh * s) * P.kw;
+    for (var ow = owLo; ow < owHi; ow++) {
+      acc += dcol[(rowBase + tw - ow * s) * P.rowStride + colBase + oh * P.Wo + ow];
     }
   }
-  dx[P.dxOff + i] = s;
+  dx[P.dxOff + i] = acc;
 }
