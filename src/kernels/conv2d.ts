@@ -431,7 +431,7 @@ function im2col(gpu: Gpu, g: Geometry, p: Conv2dParams, nc: number, x: { buffer:
   const rows = g.C * g.kh * g.kw;
   const hwo = g.Ho * g.Wo;
   const u = new Uint32Array([g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xOff, 0, 0]);
-  gpu.dispatch(im2colKernel, { uniforms: u, buffers: [x, bindRange(col, 0, nc * rows * hwo).binding], workgroups: [Math.ceil(hwo / 64), rows, nc] });
+  gpu.dispatch(im2colKernel, { uniforms: u, buffers: [x, bindRange(col, 0, nc * rows * hwo).binding], workgroups: [Math.ceil(g.Wo / 32), rows, nc] });
 }
 
 /** Records one GEMM-shaped dispatch of `pass` ('tiled' variant) over an M x N output, 64 x 64 per workgroup. */
