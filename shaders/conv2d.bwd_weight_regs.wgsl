@@ -4,7 +4,7 @@
 // A workgroup owns one tap (ky, kx), TM output channels and TN*WG input channels; each invocation
 // TM x TN of them (input channels WG apart). With the tap fixed per workgroup, the padding is
 // the same for every channel: the loops run over the (oh, ow) range whose inputs exist, with no
-// per-element bound tests or divisions. Chunks after the first add to dweight (accumulate = 1).
+// per-element bound tests or divisions. Chunks after the first add to dweight (the '.add' variant).
 // The positions (image, oh, ow) in the valid range are one flat loop: SwiftShader pays for every
 // loop entry, and late layers have one or two positions per row (interleaved A/B, batch 8, 64 px:
 // layer4 174 -> 62 ms, layer3 98 -> 60, layer2 60 -> 44, layer1 82 -> 68 against the loop nest).

@@ -4,7 +4,7 @@
 // A workgroup owns one kernel row ky and TM output channels; the columns are the (c, kx) pairs of
 // that row (C*kw of them, TN per invocation, WG apart), so few channels still fill the columns.
 // Rows of the padding are skipped once per workgroup; the left/right padding differs per column
-// and is a select per column and step. Chunks after the first add to dweight (accumulate = 1).
+// and is a select per column and step. Chunks after the first add to dweight (the '.add' variant).
 // xOff/dyOff: element offsets of the chunk inside its 256-byte-aligned binding.
 
 struct Params {

@@ -220,9 +220,11 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n', bc
 
 /**
  * The backward-weight kernels' epilogue: for rows m0 + i that exist and columns whose `ok(g, q)`
- * holds, dw[index(i, g, q)] = acc_i_g.q, or += for chunks after the first (P.accumulate).
+ * holds, dw[index(i, g, q)] = acc_i_g.q, or += for chunks after the first (`add`). `add` is a
+ * kernel variant, not a uniform: SwiftShader runs both sides of every if, so a run-time choice
+ * paid a load and two stores per element (layer3 dweight at 32 px batch 2: see the speed doc).
  */
-function dwStores(tm: number, groups: number, ok: (g: number, q: string) => string, index: (i: number, g: number, q: string) => string): string {
+function dwStores(tm: number, groups: number, add: boolean, ok: (g: number, q: string) => string, index: (i: number, g: number, q: string) => string): string {
   return lines(tm, (i) =>
     [
       `  if (m0 + ${i}u < P.Co) {`,
@@ -230,8 +232,7 @@ function dwStores(tm: number, groups: number, ok: (g: number, q: string) => stri
         ['x', 'y', 'z', 'w']
           .map(
             (q) =>
-              `    if (${ok(g, q)}) { let k = ${index(i, g, q)}; ` +
-              `if (P.accumulate != 0u) { dw[k] += acc_${i}_${g}.${q}; } else { dw[k] = acc_${i}_${g}.${q}; } }`,
+              `    if (${ok(g, q)}) { dw[${index(i, g, q)}] ${add ? '+=' : '='} acc_${i}_${g}.${q}; }`,
           )
           .join('\n'),
       ),
@@ -241,7 +242,7 @@ function dwStores(tm: number, groups: number, ok: (g: number, q: string) => stri
 }
 
 /** Backward-weight register kernel (SwiftShader): one tap per workgroup, TM output x TN input channels per invocation. */
-const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, bcast = false }): Kernel => {
+const bwdWeightRegsKernels = new KernelFamily<DirectKey & { add: boolean }>(({ tm, tn, wg, bcast = false, add }): Kernel => {
   if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
   if (bcast && (tm % 4 !== 0 || wg % 4 !== 0)) throw new RangeError(`conv2d: subgroup broadcast of dy needs tm and wg multiples of 4, not ${tm}, ${wg}`);
   const groups = tn / 4;
@@ -271,7 +272,7 @@ const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, bcast = 
     '    dyi += 1u + select(0u, dyRow, rowEnd) + select(0u, dyImg, imgEnd);',
     '    xi += s + select(0u, xRow, rowEnd) + select(0u, xImg, imgEnd);',
   ].join('\n');
-  return kernelFromTemplate(`conv2d.bwd_weight.regs.${tm}x${tn}x${wg}${bcast ? '.sg' : ''}`, bwdWeightRegsSource, {
+  return kernelFromTemplate(`conv2d.bwd_weight.regs.${tm}x${tn}x${wg}${bcast ? '.sg' : ''}${add ? '.add' : ''}`, bwdWeightRegsSource, {
     BODY: [bload, dyLoad, advance, fma].join('\n'),
     ENABLE: bcast ? SUBGROUP_HEADER : '',
     LANEARG: bcast ? ', @builtin(subgroup_invocation_id) sid: u32' : '',
@@ -288,15 +289,15 @@ const bwdWeightRegsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, bcast = 
       ].join('\n'),
     ),
     ACCDECL: lines(tm, (i) => lines(groups, (g) => `  var acc_${i}_${g} = vec4f(0.0);`)),
-    STORE: dwStores(tm, groups, (g, q) => `c_${g}.${q} < P.C`, (i, g, q) => `((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap`),
+    STORE: dwStores(tm, groups, add, (g, q) => `c_${g}.${q} < P.C`, (i, g, q) => `((m0 + ${i}u) * P.C + c_${g}.${q}) * khw + tap`),
   });
 });
 
 /** Backward-weight register kernel for few input channels: one kernel row per workgroup, columns (c, kx). */
-const bwdWeightRowsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kernel => {
+const bwdWeightRowsKernels = new KernelFamily<DirectKey & { add: boolean }>(({ tm, tn, wg, add }): Kernel => {
   if (tn % 4 !== 0 || tn < 4) throw new RangeError(`conv2d: register tile tn = ${tn} must be a positive multiple of 4`);
   const groups = tn / 4;
-  return kernelFromTemplate(`conv2d.bwd_weight.rows.${tm}x${tn}x${wg}`, bwdWeightRowsSource, {
+  return kernelFromTemplate(`conv2d.bwd_weight.rows.${tm}x${tn}x${wg}${add ? '.add' : ''}`, bwdWeightRowsSource, {
     WG: wg,
     TM: tm,
     NSPAN: tn * wg,
@@ -322,7 +323,7 @@ const bwdWeightRowsKernels = new KernelFamily<DirectKey>(({ tm, tn, wg }): Kerne
     ),
     FMA: lines(tm, (i) => [`        let a_${i} = dy[r_${i} + dyi];`, ...Array.from({ length: groups }, (_, g) => `        acc_${i}_${g} += a_${i} * bv_${g};`)].join('\n')),
     WNEXT: lines(groups, (g) => `        wi_${g} += vec4i(i32(s));`),
-    STORE: dwStores(tm, groups, (g, q) => `nOk_${g}.${q}`, (i, g, q) => `(m0 + ${i}u) * P.C * khw + c_${g}.${q} * khw + ky * P.kw + kx_${g}.${q}`),
+    STORE: dwStores(tm, groups, add, (g, q) => `nOk_${g}.${q}`, (i, g, q) => `(m0 + ${i}u) * P.C * khw + c_${g}.${q} * khw + ky * P.kw + kx_${g}.${q}`),
   });
 });
 
@@ -662,7 +663,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const mTiles = Math.ceil(gg.Co / tm);
       const cTiles = Math.ceil(gg.C / (tn * wg));
       const bcast = broadcasts(gpu, opts) && tm % 4 === 0 && wg % 4 === 0;
-      const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast });
+      const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast, add: n0 > 0 });
       // Taps that see only padding (late layers at 1x1) get no workgroups: their gradient is 0.
       const runs = liveTapRuns(gg, pp);
       const live = runs.reduce((n, r) => n + r[1], 0);
@@ -682,7 +683,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const wg = opts?.tile?.wg ?? 4;
       const mTiles = Math.ceil(g.Co / tm);
       const nTiles = Math.ceil((g.C * g.kw) / (tn * wg));
-      const kernel = bwdWeightRowsKernels.get({ tm, tn, wg });
+      const kernel = bwdWeightRowsKernels.get({ tm, tn, wg, add: n0 > 0 });
       const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, nTiles]);
       dispatchTiles(gpu, kernel, g.kh * mTiles * nTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       continue;
