@@ -49,10 +49,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var h = hs; h < he; h++) {
     for (var w = ws; w < we; w++) {
       let v = x[base + h * params.w + w];
-      if (v > best || isNan(v)) {
-        best = v;
-        at = h * params.w + w;
-      }
+      // Selects, not an if: SwiftShader runs both sides of a branch and merges them.
+      let take = v > best || isNan(v);
+      best = select(best, v, take);
+      at = select(at, h * params.w + w, take);
     }
   }
   y[params.yOff + o] = best;
