@@ -1,7 +1,10 @@
 // y = (x - mean[c]) * scale[c] + bias[c] (then ReLU when RELU = 1), elementwise over a batch
 // chunk. Subtracting the mean first keeps y exact when the mean is large against the spread.
 // x, y: (nb, C, H, W) from elements xOff / yOff; coef: (3, C) = (mean, scale, bias).
-// Grid (ceil(H*W / 64), C, nb): the channel is the workgroup's y, so no per-element division.
+// main: grid (ceil(H*W / 64), C, nb), the channel is the workgroup's y, so no per-element division.
+// flat (planes under 64 elements, late layers): one invocation per element of the chunk, the
+// channel divided out per element; the grid above would run 64-lane groups for 4 or 16 elements
+// (SwiftShader executes every group of 4 lanes whether or not a lane is live).
 override RELU: u32 = 0u;
 
 struct Params {
@@ -9,6 +12,7 @@ struct Params {
   c: u32,
   xOff: u32,
   yOff: u32,
+  count: u32, // nb * C * H * W, for flat
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -23,10 +27,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     return;
   }
   let c = wid.y;
-  let i = (wid.z * params.c + c) * params.hw + p;
+  apply((wid.z * params.c + c) * params.hw + p, c);
+}
+
+fn apply(i: u32, c: u32) {
   var v = (x[params.xOff + i] - coef[c]) * coef[params.c + c] + coef[2u * params.c + c];
   if (RELU == 1u) {
     v = max(v, 0.0);
   }
   y[params.yOff + i] = v;
+}
+
+@compute @workgroup_size(64)
+fn flat(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + lid;
+  if (i >= params.count) {
+    return;
+  }
+  apply(i, (i / params.hw) % params.c);
 }

@@ -38,7 +38,12 @@ const PLANE_SUMS = {
 const MEAN: Kernel = { name: 'batchnorm.mean', source: meanSrc };
 const VAR = bn({ name: 'batchnorm.var', source: varSrc });
 const EVAL_COEF: Kernel = { name: 'batchnorm.eval_coef', source: evalCoefSrc };
-const APPLY = [0, 1].map((r): Kernel => ({ name: r ? 'batchnorm.apply_relu' : 'batchnorm.apply', source: applySrc, constants: { RELU: r } }));
+// [relu][flat]: the flat entry points serve planes under 64 elements (see perElement).
+const APPLY = [0, 1].map((r) =>
+  [false, true].map((flat): Kernel => ({
+    name: `batchnorm.apply${r ? '_relu' : ''}${flat ? '.flat' : ''}`, source: applySrc, constants: { RELU: r }, ...(flat ? { entryPoint: 'flat' } : {}),
+  })),
+);
 const BWD_SUMS = [0, 1].map((r) => ({
   tree: bn({ name: 'batchnorm.bwd_sums.tree', source: bwdSumsSrc, entryPoint: 'tree', constants: { RELU: r } }),
   rows: bn({ name: 'batchnorm.bwd_sums.rows', source: bwdSumsSrc, entryPoint: 'rows', constants: { RELU: r } }),
@@ -59,7 +64,9 @@ export function planeVariant(gpu: Gpu, hw: number): PlaneVariant {
 }
 
 const BWD_COEF = bn({ name: 'batchnorm.bwd_coef', source: bwdCoefSrc });
-const BWD_DX = [0, 1].map((r) => bn({ name: 'batchnorm.bwd_dx', source: bwdDxSrc, constants: { RELU: r } }));
+const BWD_DX = [0, 1].map((r) =>
+  [false, true].map((flat) => bn({ name: `batchnorm.bwd_dx${flat ? '.flat' : ''}`, source: bwdDxSrc, constants: { RELU: r }, ...(flat ? { entryPoint: 'flat' } : {}) })),
+);
 
 function dims(op: string, x: Tensor, params: Tensor[]): [number, number, number] {
   if (x.shape.length !== 4) throw new RangeError(`${op}: x must be (N, C, H, W), got ${shapeString(x.shape)}`);
@@ -83,19 +90,26 @@ function planeSums(gpu: Gpu, kernels: Record<PlaneVariant, Kernel>, N: number, C
   }
 }
 
-/** Records an elementwise per-channel kernel (apply / bwd_dx) over batch chunks. */
-function perElement(gpu: Gpu, kernel: Kernel, N: number, C: number, HW: number, inputs: Tensor[], coef: Tensor, out: Tensor, separateOff: boolean): void {
+/**
+ * Records an elementwise per-channel kernel (apply / bwd_dx) over batch chunks. `kernels` is the
+ * [grid, flat] pair: planes of 64 or more elements take the (plane, channel, image) grid; smaller
+ * ones (late layers: 16, 4 or 1 element) one invocation per element, since the grid would run
+ * 64-lane workgroups for a handful of live lanes (SwiftShader runs every 4-lane group of them).
+ */
+function perElement(gpu: Gpu, kernels: readonly Kernel[], N: number, C: number, HW: number, inputs: Tensor[], coef: Tensor, out: Tensor, separateOff: boolean): void {
   const maxWg = gpu.limits.maxWorkgroupsPerDimension;
-  if (C > maxWg || Math.ceil(HW / 64) > maxWg) throw new RangeError(`${kernel.name}: C = ${C} or H*W = ${HW} too large for one dispatch`);
+  const flat = HW < 64;
+  const kernel = kernels[flat ? 1 : 0]!;
+  if (!flat && (C > maxWg || Math.ceil(HW / 64) > maxWg)) throw new RangeError(`${kernel.name}: C = ${C} or H*W = ${HW} too large for one dispatch`);
   for (const [n0, nb] of batchChunks(gpu, kernel.name, N, [C * HW], maxWg)) {
     const count = nb * C * HW;
     const ranges = inputs.map((t) => bindRange(t, n0 * C * HW, count));
     const o = bindRange(out, n0 * C * HW, count);
     const offs = separateOff ? [ranges[0]!.off, o.off] : [o.off];
     gpu.dispatch(kernel, {
-      uniforms: packUniforms([HW, C, ...offs]),
+      uniforms: packUniforms([HW, C, ...offs, count]),
       buffers: [...ranges.map((r) => r.binding), coef.binding, o.binding],
-      workgroups: [Math.ceil(HW / 64), C, nb],
+      workgroups: flat ? Math.ceil(count / 64) : [Math.ceil(HW / 64), C, nb],
     });
   }
 }
