@@ -16,7 +16,7 @@ struct Params {
   Co: u32, C: u32, H: u32, W: u32,
   Ho: u32, Wo: u32, kh: u32, kw: u32,
   stride: u32, pad: u32, images: u32, xOff: u32,
-  dyOff: u32, accumulate: u32, mTiles: u32, cTiles: u32,
+  dyOff: u32, _unused: u32, mTiles: u32, cTiles: u32,
   tapBase: u32, tapCount: u32, _p0: u32, _p1: u32,
 }
 

@@ -671,7 +671,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       for (const [tapBase, tapCount] of runs) {
         const u = new Uint32Array([
           gg.Co, gg.C, gg.H, gg.W, gg.Ho, gg.Wo, gg.kh, gg.kw, pp.stride, pp.padding, nc, xb.off,
-          dyb.off, n0 > 0 ? 1 : 0, mTiles, cTiles, tapBase, tapCount, 0, 0,
+          dyb.off, 0, mTiles, cTiles, tapBase, tapCount, 0, 0, // slot 13 unused: adding is the '.add' variant
         ]);
         dispatchTiles(gpu, kernel, tapCount * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       }
@@ -684,7 +684,7 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       const mTiles = Math.ceil(g.Co / tm);
       const nTiles = Math.ceil((g.C * g.kw) / (tn * wg));
       const kernel = bwdWeightRowsKernels.get({ tm, tn, wg, add: n0 > 0 });
-      const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, n0 > 0 ? 1 : 0, mTiles, nTiles]);
+      const u = new Uint32Array([g.Co, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, nc, xb.off, dyb.off, 0, mTiles, nTiles]); // slot 13 unused ('.add' variant)
       dispatchTiles(gpu, kernel, g.kh * mTiles * nTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       continue;
     }
