@@ -200,6 +200,28 @@ describe('buffer pool and caches', () => {
     expect(g.counters.bindGroupsCreated).toBe(bindGroups);
   });
 
+  it('hands each tensor of a repeated step the same buffer whatever order they were released in', async () => {
+    const g = gpu();
+    // Three tensors of one size class, released in another order than acquired (as autograd
+    // frees a step's intermediates): last-released-first would swap them every step.
+    const step = (): GPUBuffer[] => {
+      const t = [Tensor.empty(g, [300]), Tensor.empty(g, [300]), Tensor.empty(g, [300])];
+      for (const x of t) fill(g, x.buffer, 7, x.size);
+      const buffers = t.map((x) => x.buffer);
+      t[1]!.release();
+      t[2]!.release();
+      t[0]!.release();
+      g.submit(); // a step ends with its submit (the uniforms' slots start again)
+      return buffers;
+    };
+    step();
+    const first = step();
+    const bindGroups = g.counters.bindGroupsCreated;
+    for (let i = 0; i < 3; i++) step().forEach((b, j) => expect(b, `tensor ${j}`).toBe(first[j]));
+    expect(g.counters.bindGroupsCreated).toBe(bindGroups);
+    await g.sync();
+  });
+
   it('compiles a pipeline once per distinct shader and constants', () => {
     const g = gpu();
     const src = `override SCALE: u32 = 1u;

@@ -154,12 +154,19 @@ describe('ResNet18 parity with PyTorch (width 8, 15 classes, batch 4, 32x32)', (
     reset();
     const opt = new Adadelta(model.arena);
     const losses: number[] = [];
+    const bindGroupsMade: number[] = [];
     for (let i = 0; i < fx.meta.curve_steps; i++) {
+      const before = gpu().counters.bindGroupsCreated;
       const loss = trainStep(model, opt, images, labels);
       losses.push((await loss.toFloat32())[0]!);
       loss.release();
+      bindGroupsMade.push(gpu().counters.bindGroupsCreated - before);
     }
     opt.destroy();
+    // Once the optimiser state exists, every step gets the same pooled buffers for the same
+    // tensors, so each of its dispatches finds its bind group cached (none made anew; with
+    // last-released-first buffers this step made ~500 a step).
+    expect(bindGroupsMade.slice(2), `bind groups made per step: ${bindGroupsMade.join(' ')}`).toEqual(bindGroupsMade.slice(2).map(() => 0));
     const truth = fx.get('curve/loss');
     console.log(`loss curve engine ${losses.map((l) => l.toFixed(5)).join(' ')}\n           truth  ${[...truth].map((l) => l.toFixed(5)).join(' ')}`);
     // One bound for the whole curve: PyTorch-float32's largest deviation over the curve (a
