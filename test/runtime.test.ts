@@ -8,7 +8,7 @@ import { Tensor } from '../src/gpu/tensor.js';
 import type { Kernel } from '../src/gpu/kernel.js';
 import { useGpu } from './helpers/gpu.js';
 
-const gpu = useGpu();
+const gpu = useGpu({ quietWaits: true });
 
 // Writes out[i] = i * 3 + 1 over a 1-D range; the linear workgroup index folds y into x.
 const iotaKernel: Kernel = {
@@ -144,33 +144,69 @@ describe('buffer pool and caches', () => {
     }
   });
 
-  // Quiet waits (on by default in Node): work of a size seen before is slept on for most of its
-  // last duration before Dawn is asked (its binding polls without pause, taking a core from
-  // SwiftShader); results must not change, and work of another size must not sleep.
-  it('waits quietly for work it has timed before, and only for that work', async () => {
+  // Quiet waits (on in Node for CPU adapters, on for this whole file): while a wait is pending,
+  // Dawn's binding polls through a 1-ms timer instead of back-to-back setImmediate callbacks
+  // (which take a core from SwiftShader); setImmediate is put back after. pollTicks counts the
+  // binding's ticks through the substitute: none would mean the binding no longer looks the
+  // global up, and the throttle silently does nothing.
+  it('waits quietly: the binding polls about once a millisecond, and setImmediate is put back', async () => {
     const g = gpu();
+    const real = globalThis.setImmediate;
     const n = 1 << 22;
     const t = Tensor.empty(g, [n], 'u32');
-    const heavy = async (): Promise<number> => {
+    const heavy = () => {
       for (let i = 0; i < 3; i++) g.dispatch(iotaKernel, { uniforms: new Uint32Array([n]), buffers: [t.buffer], workgroups: n / 64 });
-      const start = performance.now();
-      await g.sync();
-      return performance.now() - start;
     };
-    const first = await heavy();
-    expect(first).toBeGreaterThan(5); // long enough to be worth a sleep, or the test proves nothing
-    const sleeps = g.counters.quietSleeps;
-    await heavy();
-    expect(g.counters.quietSleeps).toBe(sleeps + 1);
-    const out = await t.toArray();
-    expect(out[n - 1]).toBe((n - 1) * 3 + 1);
-    expect(out[12345]).toBe(12345 * 3 + 1);
-    // Eleven dispatches are another size of work, never run in this file: no estimate, no sleep.
-    for (let i = 0; i < 11; i++) g.dispatch(iotaKernel, { uniforms: new Uint32Array([n]), buffers: [t.buffer], workgroups: n / 64 });
-    const before = g.counters.quietSleeps;
-    await g.sync();
-    expect(g.counters.quietSleeps).toBe(before);
+    for (const wait of ['sync', 'read', 'two steps in flight'] as const) {
+      const ticks = g.counters.pollTicks;
+      const start = performance.now();
+      heavy();
+      if (wait === 'sync') await g.sync();
+      else if (wait === 'read') expect((await t.toArray())[n - 1]).toBe((n - 1) * 3 + 1);
+      else {
+        const x = t.subView(0, [4]).readAfterStep();
+        g.submit();
+        heavy();
+        const y = t.subView(0, [4]).readAfterStep();
+        g.submit();
+        // Other setImmediate callbacks still run during the waits.
+        const ran = new Promise<boolean>((resolve) => setImmediate(() => resolve(true)));
+        expect([...(await x.result())]).toEqual([1, 4, 7, 10]);
+        expect([...(await y.result())]).toEqual([1, 4, 7, 10]);
+        expect(await ran).toBe(true);
+      }
+      const ms = performance.now() - start;
+      const polled = g.counters.pollTicks - ticks;
+      expect(ms, wait).toBeGreaterThan(5); // long enough for the count to mean something
+      expect(polled, `${wait}: ${polled} ticks in ${ms.toFixed(1)} ms`).toBeGreaterThan(0);
+      expect(polled, `${wait}: ${polled} ticks in ${ms.toFixed(1)} ms`).toBeLessThanOrEqual(ms + 5);
+      expect(globalThis.setImmediate).toBe(real);
+    }
     t.release();
+  });
+
+  it('reads a step back after the next step has been submitted and has reused its buffer', async () => {
+    const g = gpu();
+    const a = Tensor.empty(g, [600]);
+    fill(g, a.buffer, 5, a.size);
+    const first = a.readAfterStep();
+    const aBuffer = a.buffer;
+    a.release(); // at once: the copy is recorded
+    g.submit();
+    const b = Tensor.empty(g, [600]);
+    expect(b.buffer).toBe(aBuffer); // the pool hands the same buffer back
+    fill(g, b.buffer, 9, b.size);
+    const second = b.readAfterStep();
+    b.release();
+    g.submit();
+    expect([...(await first.result())].every((v) => v === 5)).toBe(true);
+    expect([...(await second.result())].every((v) => v === 9)).toBe(true);
+    // Not submitted by the caller: result() submits the step that carries the copy.
+    const c = Tensor.empty(g, [3]);
+    fill(g, c.buffer, 7, c.size);
+    const third = c.readAfterStep();
+    c.release();
+    expect([...(await third.result())]).toEqual([7, 7, 7]);
   });
 
   it('reuses buffers across repeated identical steps', async () => {

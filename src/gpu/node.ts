@@ -172,5 +172,6 @@ export async function createNodeGpu(options: NodeGpuOptions = {}): Promise<Gpu> 
   }
   if (noRobustnessAdapters.has(adapter)) log('  note: shader bounds checks are off for speed (BRAINMRI_ROBUSTNESS=on keeps them).');
   const device = await requestFullDevice(adapter);
-  return new Gpu(device, info, { quietWaits: true, ...options });
+  // Quiet waits where the device is the CPU: the binding's busy polling would take a core from it.
+  return new Gpu(device, info, { quietWaits: info.isSwiftShader, ...options });
 }

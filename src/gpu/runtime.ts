@@ -5,6 +5,9 @@
 //   gpu.dispatch(kernel, {...}); gpu.dispatch(...); ...   // recorded, nothing runs yet
 //   gpu.submit();                                          // one submit for the whole step
 //   const loss = await gpu.read(lossBuffer);               // optional, async, outside the step
+// or, to keep the device busy (record the next step while this one runs):
+//   const loss = gpu.readAfterStep(lossBuffer);            // the copy ends this step's work
+//   gpu.submit();  ...record and submit the next step...  ;  await loss.result();
 import type { AdapterDescription } from './adapter.js';
 import { GpuError } from './errors.js';
 import { kernelKey, type Kernel } from './kernel.js';
@@ -28,17 +31,27 @@ export interface GpuOptions {
    */
   poison?: boolean;
   /**
-   * Wait quietly: before asking the device whether submitted work is done, sleep for most of the
-   * time the same work (same numbers of dispatches and workgroups) took last time. Dawn's Node
-   * binding polls for completion on the JavaScript thread without pause while a promise of it is
-   * pending, which takes a core from a CPU adapter (SwiftShader) doing the work: a ResNet18 step
-   * at 32 px batch 2 went from ~500 to ~420 ms. createNodeGpu turns it on; browsers need not.
+   * Wait quietly: while waiting for the device, slow the completion polling of Dawn's Node binding
+   * to one tick per millisecond. The binding polls on the JavaScript thread with back-to-back
+   * `setImmediate` callbacks while a promise of it is pending, which takes a whole core from a
+   * CPU adapter (SwiftShader) doing the work; it looks `globalThis.setImmediate` up at every
+   * tick, so for the duration of a wait that name holds a 1-ms timer instead (other code's
+   * `setImmediate` callbacks run up to 1 ms later meanwhile). createNodeGpu turns it on for CPU
+   * adapters; browsers need not.
    */
   quietWaits?: boolean;
 }
 
-/** Fraction of the expected duration slept before polling (the rest absorbs run-to-run noise). */
-const QUIET_WAIT_FRACTION = 0.85;
+// Quiet waits in progress (of any Gpu in this process), the setImmediate they replaced, and the
+// binding's ticks through the substitute.
+let quietDepth = 0;
+let realSetImmediate: typeof globalThis.setImmediate | null = null;
+let quietTicks = 0;
+
+function slowSetImmediate(callback: (...args: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate {
+  quietTicks++;
+  return setTimeout(callback, 1, ...args) as unknown as NodeJS.Immediate;
+}
 
 /** NaN with a recognisable payload: an element still holding it was never written. */
 export const POISON_BITS = 0x7fc0dead;
@@ -123,17 +136,11 @@ export class Gpu {
   private profiling: boolean;
 
   /** Counters for benchmarks and tests. */
-  readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, quietSleeps: 0 };
+  readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, quietWaits: 0, pollTicks: 0 };
 
-  // Quiet waits (GpuOptions.quietWaits): work submitted since the last wait, when it started, and
-  // how long work of the same size took to finish before.
   private readonly quietWaits: boolean;
-  private pendingSince = 0;
-  private pendingDispatches = 0;
-  private pendingWorkgroups = 0;
-  private dispatchesAtLastSubmit = 0;
-  private workgroupsSinceSubmit = 0;
-  private readonly waitEstimates = new Map<string, number>();
+  /** Submits made so far (readAfterStep tells from it whether its step has been submitted). */
+  private submitSerial = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -296,7 +303,6 @@ export class Gpu {
     pass.dispatchWorkgroups(x, y, z);
     if (this.profiling) pass.end();
     this.counters.dispatches++;
-    this.workgroupsSinceSubmit += x * y * z;
   }
 
   /** Records a buffer-to-buffer copy into the open step. */
@@ -324,11 +330,7 @@ export class Gpu {
     const readTimestamps = this.querySet && this.queryNames.length > 0 ? this.resolveQueries(this.encoder) : null;
     this.device.pushErrorScope('validation');
     queue.submit([this.encoder.finish()]);
-    if (this.pendingDispatches === 0 && this.pendingSince === 0) this.pendingSince = performance.now();
-    this.pendingDispatches += this.counters.dispatches - this.dispatchesAtLastSubmit;
-    this.pendingWorkgroups += this.workgroupsSinceSubmit;
-    this.dispatchesAtLastSubmit = this.counters.dispatches;
-    this.workgroupsSinceSubmit = 0;
+    this.submitSerial++;
     // Mapping must start after the submit that writes the staging buffer (a buffer pending a map
     // may not be used in a submit).
     if (readTimestamps) this.profileResults.push(readTimestamps());
@@ -341,45 +343,31 @@ export class Gpu {
   /** Submits what is recorded and waits until the GPU has finished it; throws any GPU error seen. */
   async sync(): Promise<void> {
     this.submit();
-    const waited = await this.beforeWait();
-    await this.device.queue.onSubmittedWorkDone();
-    this.afterWait(waited);
+    await this.waitFor(() => this.device.queue.onSubmittedWorkDone());
     await this.throwPendingErrors();
   }
 
-  /** With quiet waits: sleeps for most of the time work of this size (dispatches and workgroups) took before. */
-  private async beforeWait(): Promise<{ size: string; slept: boolean; polledAt: number }> {
-    const size = this.pendingDispatches > 0 ? `${this.pendingDispatches}:${this.pendingWorkgroups}` : '';
-    let slept = false;
-    if (this.quietWaits && size !== '') {
-      const expected = this.waitEstimates.get(size);
-      const remaining = expected === undefined ? 0 : QUIET_WAIT_FRACTION * expected - (performance.now() - this.pendingSince);
-      if (remaining > 2) {
-        this.counters.quietSleeps++;
-        slept = true;
-        await new Promise((resolve) => setTimeout(resolve, remaining));
+  /**
+   * Runs `start` (which begins a wait on the device) and awaits it, with quiet waits: the binding's
+   * polling throttled while it is pending (see GpuOptions.quietWaits).
+   */
+  private async waitFor<T>(start: () => Promise<T>): Promise<T> {
+    if (!this.quietWaits) return start();
+    if (quietDepth++ === 0) {
+      const real = (realSetImmediate = globalThis.setImmediate);
+      globalThis.setImmediate = Object.assign(slowSetImmediate, { __promisify__: real.__promisify__ }) as typeof globalThis.setImmediate;
+    }
+    this.counters.quietWaits++;
+    const ticks = quietTicks;
+    try {
+      return await start();
+    } finally {
+      this.counters.pollTicks += quietTicks - ticks;
+      if (--quietDepth === 0 && realSetImmediate) {
+        globalThis.setImmediate = realSetImmediate;
+        realSetImmediate = null;
       }
     }
-    return { size, slept, polledAt: performance.now() };
-  }
-
-  /**
-   * Records how long the work just waited for took, from its first submit. After a sleep that
-   * found the work already done (it may have overslept) the estimate shrinks by a fifth; otherwise
-   * it follows a faster run at once and a slower one by at most 5 % per wait, so one slow outlier
-   * (a busy machine, a first run) cannot make later waits oversleep for long.
-   */
-  private afterWait(w: { size: string; slept: boolean; polledAt: number }): void {
-    if (w.size !== '' && this.pendingSince > 0) {
-      const now = performance.now();
-      const before = this.waitEstimates.get(w.size);
-      let next = now - this.pendingSince;
-      if (before !== undefined) next = w.slept && now - w.polledAt < 1 ? before * 0.8 : Math.min(next, before * 1.05);
-      this.waitEstimates.set(w.size, next);
-    }
-    this.pendingDispatches = 0;
-    this.pendingWorkgroups = 0;
-    this.pendingSince = 0;
   }
 
   /** Copies `bytes` of `buffer` back to the CPU (submitting the open step). */
@@ -392,12 +380,42 @@ export class Gpu {
     encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
     this.submit();
     this.counters.readbacks++;
-    const waited = await this.beforeWait();
+    return this.mapStaging(staging, size, bytes);
+  }
+
+  /**
+   * Records a copy of `bytes` of `buffer` at the end of the open step, without submitting it: the
+   * step's own submit carries it. `result()` (after that submit, which it makes if it has not
+   * been made) waits for that step only, not for work submitted after it, so the next step can be
+   * recorded and submitted while this one runs and the device never waits for the CPU.
+   */
+  readAfterStep(buffer: GPUBuffer, offset = 0, bytes = buffer.size - offset): PendingRead {
+    this.checkAlive();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.acquireStaging(size);
+    const encoder = this.openEncoder();
+    this.endPass();
+    encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.usedInEncoder.add(buffer);
+    this.counters.readbacks++;
+    const serial = this.submitSerial + 1; // the serial of the submit that will carry the copy
+    let result: Promise<ArrayBuffer> | null = null;
+    return {
+      result: () => {
+        if (this.encoder && this.submitSerial < serial) this.submit();
+        return (result ??= this.mapStaging(staging, size, bytes));
+      },
+    };
+  }
+
+  /**
+   * Maps a submitted staging buffer and returns its first `bytes`. The map waits only for the
+   * work that writes the buffer, not for later submits (Dawn maps at the buffer's last use).
+   */
+  private async mapStaging(staging: GPUBuffer, size: number, bytes: number): Promise<ArrayBuffer> {
     try {
-      await staging.mapAsync(MapMode.READ, 0, size);
-      this.afterWait(waited);
+      await this.waitFor(() => staging.mapAsync(MapMode.READ, 0, size));
     } catch (err) {
-      this.afterWait({ ...waited, size: '' }); // a failed wait measures nothing; only reset
       this.checkAlive();
       await this.throwPendingErrors();
       throw err;
@@ -585,12 +603,18 @@ export class Gpu {
     const staging = this.device.createBuffer({ size: count * 8, usage: Usage.MAP_READ | Usage.COPY_DST });
     encoder.copyBufferToBuffer(this.queryResolve!, 0, staging, 0, count * 8);
     return async () => {
-      await staging.mapAsync(MapMode.READ);
+      await this.waitFor(() => staging.mapAsync(MapMode.READ));
       const t = new BigInt64Array(staging.getMappedRange().slice(0));
       staging.destroy();
       return names.map((name, i) => ({ name, ms: Number(t[2 * i + 1]! - t[2 * i]!) / 1e6 }));
     };
   }
+}
+
+/** A readback recorded into a step (Gpu.readAfterStep). */
+export interface PendingRead {
+  /** The bytes, once the step that copies them has run. Call it after submitting that step (or it submits it). */
+  result(): Promise<ArrayBuffer>;
 }
 
 class GPUValidationErrorLike {

@@ -97,6 +97,22 @@ export class Tensor {
     return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
   }
 
+  /**
+   * Records a copy of this tensor at the end of the open step (Gpu.readAfterStep): the tensor may
+   * be released at once, and `result()`, after the step's submit, waits for that step only.
+   */
+  readAfterStep(): { result(): Promise<Float32Array | Int32Array | Uint32Array> } {
+    this.assertLive();
+    const pending = this.gpu.readAfterStep(this.buffer, this.offset, this.byteLength);
+    const dtype = this.dtype;
+    return {
+      result: async () => {
+        const bytes = await pending.result();
+        return dtype === 'f32' ? new Float32Array(bytes) : dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+      },
+    };
+  }
+
   async toFloat32(): Promise<Float32Array> {
     const a = await this.toArray();
     return a instanceof Float32Array ? a : Float32Array.from(a);

@@ -2,14 +2,15 @@
 // Batches: images (N, 3, S, S) f32 normalised; labels (N) i32.
 //
 // Each step records forward, backward and the optimiser update, submits, and reads the loss and the
-// batch's correct count back together (one readback per step: it is what detects a NaN at once
-// and what the progress bar shows). Training accuracy is that count summed over the epoch: the
+// batch's correct count back together (one readback per step: it is what detects a NaN, one step
+// late, and what the progress bar shows); the next step is recorded and submitted before that
+// readback is awaited, so the device is never idle while the CPU records. Training accuracy is that count summed over the epoch: the
 // train-mode forward (batch statistics in BatchNorm) on the augmented batches, before each
 // step's update, as PyTorch training loops usually report it; validation accuracy is the
 // eval-mode figure.
 // After every epoch: validation, model.safetensors (last), best.safetensors (best validation
 // macro-F1), optimizer.safetensors and state.json (what --resume needs), one metrics.jsonl line.
-// stop() ends the run after the current step, saving a resumable state mid-epoch.
+// stop() ends the run after the steps already submitted, saving a resumable state mid-epoch.
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import { DEFAULT_AUGMENT } from '../data/augment.js';
@@ -117,6 +118,14 @@ export interface RunState {
 }
 
 const text = new TextDecoder();
+
+/** A training step submitted but not yet booked: its loss and correct count on their way back. */
+interface InFlightStep {
+  stats: { result(): Promise<Float32Array | Int32Array | Uint32Array> };
+  /** The batch's index in its epoch. */
+  index: number;
+  images: number;
+}
 
 export class TrainingRun {
   readonly config: TrainConfig;
@@ -310,6 +319,36 @@ export class TrainingRun {
         const tEpoch = performance.now();
         let epochImages = 0;
         const skip = st.stepInEpoch;
+        // One step stays in flight: step k+1 is recorded and submitted before step k's loss and
+        // count are read back (each step's copy of them is part of its own work), so the device
+        // does not wait for the CPU to record between steps. Every submitted step is booked,
+        // in order, before anything reads the state (a stop, the step limit, the epoch end).
+        let inFlight: InFlightStep | null = null;
+        // Books a submitted step; false when its loss is not finite (reason and message set).
+        const book = async (f: InFlightStep): Promise<boolean> => {
+          const read = await f.stats.result();
+          const loss = read[0]!;
+          const correct = read[1]!;
+          if (!Number.isFinite(loss)) {
+            reason = 'diverged';
+            message = `training diverged: the loss became ${loss} at epoch ${epoch}, step ${f.index + 1} (global step ${st.globalStep + 1}). The weights saved after the last good epoch are kept in ${store.location}; try a lower --lr${c.optimizer === 'adadelta' ? '' : ' or --optimizer adadelta'}.`;
+            return false;
+          }
+          st.globalStep++;
+          st.stepInEpoch = f.index + 1;
+          st.lossSum += loss * f.images;
+          st.lossImages += f.images;
+          if (typeof st.correctSum === 'number') st.correctSum += correct;
+          epochImages += f.images;
+          onEvent({ type: 'step', epoch, epochs: c.epochs, step: f.index + 1, steps, globalStep: st.globalStep, loss, images: f.images, correct });
+          return true;
+        };
+        // Books the step in flight, if any (false: it diverged).
+        const drain = async (): Promise<boolean> => {
+          const f = inFlight;
+          inFlight = null;
+          return f ? book(f) : true;
+        };
         for await (const batch of loader.epoch(epoch)) {
           if (batch.index < skip) {
             batch.images.release(); // replayed only to keep the data order; trained before the stop
@@ -325,26 +364,22 @@ export class TrainingRun {
           }
           const labelsT = Tensor.fromArray(gpu, batch.labels, [n], 'i32');
           const statsT = trainStepWithStats(model, opt, batch.images, labelsT, lossOpts);
-          gpu.submit();
-          const read = await statsT.toArray();
-          const loss = read[0]!;
-          const correct = read[1]!;
+          const stats = statsT.readAfterStep();
+          // Released at once: the copy above and this step's kernels come before any later use.
           statsT.release();
           labelsT.release();
           batch.images.release();
-          if (!Number.isFinite(loss)) {
-            reason = 'diverged';
-            message = `training diverged: the loss became ${loss} at epoch ${epoch}, step ${batch.index + 1} (global step ${st.globalStep + 1}). The weights saved after the last good epoch are kept in ${store.location}; try a lower --lr${c.optimizer === 'adadelta' ? '' : ' or --optimizer adadelta'}.`;
+          gpu.submit();
+          const previous: InFlightStep | null = inFlight;
+          inFlight = { stats, index: batch.index, images: n };
+          if (previous && !(await book(previous))) {
+            await inFlight.stats.result(); // let the step behind it land before the run ends
+            inFlight = null;
             break outer;
           }
-          st.globalStep++;
-          st.stepInEpoch = batch.index + 1;
-          st.lossSum += loss * n;
-          st.lossImages += n;
-          if (typeof st.correctSum === 'number') st.correctSum += correct;
-          epochImages += n;
-          onEvent({ type: 'step', epoch, epochs: c.epochs, step: batch.index + 1, steps, globalStep: st.globalStep, loss, images: n, correct });
-          if (this.stopRequested || limitReached()) {
+          // The step in flight counts toward the limit: it will be booked before the run stops.
+          if (this.stopRequested || (c.maxSteps !== null && st.globalStep + 1 >= c.maxSteps)) {
+            if (!(await drain())) break outer;
             reason = this.stopRequested ? 'stopped' : 'max-steps';
             if (st.stepInEpoch >= steps) break; // the epoch is complete: finish it normally below
             await save(epoch - 1);
@@ -354,6 +389,7 @@ export class TrainingRun {
             break outer;
           }
         }
+        if (!(await drain())) break outer;
         await loader.flush();
 
         // Epoch end: validate, save, record.

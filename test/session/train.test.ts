@@ -132,11 +132,26 @@ describe('TrainingRun', () => {
     await new TrainingRun(gpu(), { dataset: set.dataset }, { config: cfg, resume: true }, { source: set.source, store: legacy }).run();
     expect(figures(legacy)).toEqual([figures(whole)[0], [2, figures(whole)[1]![1], undefined]]);
 
+    // stop() (Ctrl-C, the page's Stop button) during step 3's event: step 4 is already on the
+    // device (one step stays in flight), so it is booked too and the saved state says so.
+    const stopped = new MemoryRunStore();
+    const run = new TrainingRun(gpu(), { dataset: set.dataset }, { config: cfg }, { source: set.source, store: stopped });
+    const stopResult = await run.run((e) => {
+      if (e.type === 'step' && e.globalStep === 3) run.stop();
+    });
+    expect(stopResult.reason).toBe('stopped');
+    expect(stopResult.globalStep).toBe(4);
+    expect(JSON.parse(stopped.text(RUN_FILES.state)!)).toMatchObject({ epoch: 2, stepInEpoch: 1, globalStep: 4 });
+    await new TrainingRun(gpu(), { dataset: set.dataset }, { config: cfg, resume: true }, { source: set.source, store: stopped }).run();
+    expect(figures(stopped)).toEqual(figures(whole));
+
     for (const name of [RUN_FILES.model, RUN_FILES.optimizer]) {
       const a = readSafetensors(whole.files.get(name)!).tensors;
-      const b = readSafetensors(parted.files.get(name)!).tensors;
-      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-      for (const [k, t] of a) expect(Array.from(b.get(k)!.data as ArrayLike<number | bigint>), `${name} ${k}`).toEqual(Array.from(t.data as ArrayLike<number | bigint>));
+      for (const other of [parted, stopped]) {
+        const b = readSafetensors(other.files.get(name)!).tensors;
+        expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+        for (const [k, t] of a) expect(Array.from(b.get(k)!.data as ArrayLike<number | bigint>), `${name} ${k}`).toEqual(Array.from(t.data as ArrayLike<number | bigint>));
+      }
     }
   });
 
