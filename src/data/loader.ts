@@ -1,5 +1,7 @@
 // Batches for training and evaluation: read + hash + decode on the CPU (prefetched while the
-// previous batch trains), then autocrop, resize, augment and normalise on the GPU.
+// previous batch trains), then autocrop, resize, augment and normalise on the GPU. With a
+// ResizedCache, an image seen before is its resized crop, copied on the GPU: no read, hash,
+// decode, upload or resize (augmentation comes after the resize, so it is still drawn anew).
 // Output images: (N, 3, S, S) f32, ImageNet-normalised; labels: (N) i32 on the CPU.
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
@@ -27,6 +29,8 @@ export interface LoaderOptions {
   /** Random augmentation (training); null: none (evaluation). */
   augment?: AugmentOptions | null;
   cache?: ImageCache | null;
+  /** Resized crops kept on the GPU (its size must be this loader's); shared by a run's loaders. */
+  resized?: ResizedCache | null;
   /** Batches prepared ahead on the CPU (default 1). */
   prefetch?: number;
   /** Files read and decoded at once (default 4). */
@@ -49,9 +53,74 @@ export interface Batch {
 
 interface Prepared {
   items: DatasetItem[];
-  /** Decoded images needing a crop, or cached crops (box = whole image). */
-  images: { image: RgbaImage; cached: boolean; key: string | null }[];
+  /** Decoded images needing a crop, cached crops (box = whole image), or resized crops on the GPU. */
+  images: ({ image: RgbaImage; cached: boolean; key: string | null } | { resized: Tensor; key: string })[];
   failed: { path: string; reason: string }[];
+}
+
+/**
+ * Resized crops, (3, S, S) f32 each, kept on the GPU by image key (content hash and crop
+ * settings) for a run: later epochs copy them instead of reading, hashing, decoding, uploading
+ * and resizing the file again. The resize is deterministic, so batches are bit-identical to the
+ * uncached path. It fills up to its byte budget and then stops adding (no eviction: what an epoch
+ * found cached, the next finds too). Files are taken not to change during the run: a path is read
+ * and hashed once, the first time it is loaded. `dispose` gives the memory back.
+ */
+export class ResizedCache {
+  private readonly entries = new Map<string, Tensor>();
+  private readonly keyByPath = new Map<string, string>();
+  private bytes = 0;
+  readonly stats = { hits: 0, stored: 0, full: 0 };
+
+  constructor(
+    readonly gpu: Gpu,
+    /** Crop side S. */
+    readonly size: number,
+    readonly budgetBytes: number,
+  ) {}
+
+  /** The resized crop of a file already seen, if kept. */
+  byPath(path: string): { key: string; resized: Tensor } | null {
+    const key = this.keyByPath.get(path);
+    const resized = key === undefined ? undefined : this.entries.get(key);
+    if (key === undefined || !resized) return null;
+    this.stats.hits++;
+    return { key, resized };
+  }
+
+  /** The resized crop with this image key, if kept; remembers the path's key either way. */
+  byKey(path: string, key: string): Tensor | null {
+    this.keyByPath.set(path, key);
+    const t = this.entries.get(key);
+    if (t) this.stats.hits++;
+    return t ?? null;
+  }
+
+  /** Records a copy of slot `slot` of `batch` (N, 3, S, S) as the entry for `key`, budget allowing. */
+  store(key: string, batch: Tensor, slot: number): void {
+    if (this.entries.has(key)) return;
+    const bytes = 3 * this.size * this.size * 4;
+    if (this.bytes + bytes > this.budgetBytes) {
+      this.stats.full++;
+      return;
+    }
+    const t = Tensor.empty(this.gpu, [3, this.size, this.size], 'f32', 'loader.resized');
+    this.gpu.copy(batch.buffer, batch.offset + slot * bytes, t.buffer, t.offset, bytes);
+    this.entries.set(key, t);
+    this.bytes += bytes;
+    this.stats.stored++;
+  }
+
+  get storedBytes(): number {
+    return this.bytes;
+  }
+
+  dispose(): void {
+    for (const t of this.entries.values()) t.release();
+    this.entries.clear();
+    this.keyByPath.clear();
+    this.bytes = 0;
+  }
 }
 
 export class DataLoader {
@@ -68,6 +137,7 @@ export class DataLoader {
   ) {
     if (!(options.batchSize >= 1)) throw new RangeError(`DataLoader: batchSize ${options.batchSize} must be >= 1`);
     if (!(options.size >= 1)) throw new RangeError(`DataLoader: size ${options.size} must be >= 1`);
+    if (options.resized && options.resized.size !== options.size) throw new RangeError(`DataLoader: resized cache of size ${options.resized.size} for a loader of size ${options.size}`);
     this.crop = options.crop ?? DEFAULT_AUTOCROP;
   }
 
@@ -154,6 +224,9 @@ export class DataLoader {
   private async load(item: DatasetItem): Promise<Prepared['images'][number]> {
     const known = this.bad.get(item.path);
     if (known) throw new Error(known);
+    const resized = this.options.resized;
+    const seen = resized?.byPath(item.path);
+    if (seen) return seen;
     let bytes: Uint8Array;
     try {
       bytes = await this.options.read(item.path);
@@ -162,8 +235,12 @@ export class DataLoader {
     }
     const cache = this.options.cache;
     let key: string | null = null;
-    if (cache) {
+    if (cache || resized) {
       key = cacheKey(await contentHash(bytes), this.crop);
+      const kept = resized?.byKey(item.path, key);
+      if (kept) return { resized: kept, key };
+    }
+    if (cache && key) {
       const hit = await cache.get(key);
       if (hit) return { image: fromCached(hit), cached: true, key };
     }
@@ -178,22 +255,30 @@ export class DataLoader {
     const n = prepared.images.length;
     const base = Tensor.empty(gpu, [n, 3, S, S], 'f32', 'loader.base');
     const groups = new Map<string, number[]>();
-    // Fresh images go through autocrop; cached crops are used whole.
+    const decoded = (i: number) => prepared.images[i] as { image: RgbaImage; cached: boolean; key: string | null };
+    const perImage = 3 * S * S * 4;
+    // Resized crops are copied in; fresh images go through autocrop; cached crops are used whole.
     prepared.images.forEach((im, i) => {
+      if ('resized' in im) {
+        gpu.copy(im.resized.buffer, im.resized.offset, base.buffer, base.offset + i * perImage, perImage);
+        return;
+      }
       const kind = im.cached ? 'cached' : 'fresh';
       groups.set(kind, [...(groups.get(kind) ?? []), i]);
     });
     for (const [kind, members] of groups) {
-      for (const part of splitByBinding(members, (i) => prepared.images[i]!.image, S, gpu.limits.maxBindingBytes)) {
-        const imgs = part.map((i) => prepared.images[i]!.image);
+      for (const part of splitByBinding(members, (i) => decoded(i).image, S, gpu.limits.maxBindingBytes)) {
+        const imgs = part.map((i) => decoded(i).image);
         const packed = packImages(gpu, imgs, S, part);
         let boxes: Tensor;
         if (kind === 'cached') boxes = uploadBoxes(gpu, imgs.map((im) => ({ x: 0, y: 0, width: im.width, height: im.height })));
         else boxes = autocrop(gpu, packed, this.crop);
         resizeInto(gpu, packed, boxes, base);
-        if (kind === 'fresh' && this.options.cache) this.cacheCrops(boxes, part.map((i) => prepared.images[i]!));
+        if (kind === 'fresh' && this.options.cache) this.cacheCrops(boxes, part.map((i) => decoded(i)));
         else boxes.release();
         packed.release();
+        const resized = this.options.resized;
+        if (resized) for (const i of part) if (decoded(i).key) resized.store(decoded(i).key!, base, i);
       }
     }
     const aug = this.options.augment;
@@ -205,7 +290,7 @@ export class DataLoader {
   }
 
   /** Reads the boxes back without blocking the batch, then stores the crops. */
-  private cacheCrops(boxes: Tensor, images: Prepared['images']): void {
+  private cacheCrops(boxes: Tensor, images: { image: RgbaImage; key: string | null }[]): void {
     const cache = this.options.cache!;
     const job = boxes
       .toArray()

@@ -2,7 +2,7 @@
 // order), the metrics derived from them, and the ReportData that report.html is drawn from.
 // logits: (N, K) f32 row-major, one row per evaluated item (failed files left out).
 import type { Gpu } from '../gpu/runtime.js';
-import { DataLoader } from '../data/loader.js';
+import { DataLoader, type ResizedCache } from '../data/loader.js';
 import type { DatasetItem } from '../data/scan.js';
 import type { AutocropOptions } from '../reference/autocrop.js';
 import { evalForward } from '../nn/train.js';
@@ -25,6 +25,8 @@ export interface LogitsOptions {
   crop: AutocropOptions;
   onBatch?: (done: number, total: number) => void;
   onError?: (path: string, reason: string) => void;
+  /** Resized crops kept on the GPU across calls (a training run's validation each epoch). */
+  resized?: ResizedCache | null;
 }
 
 /** Runs the model (switched to eval mode for the duration) over `items` in order. */
@@ -40,24 +42,34 @@ export async function logitsFor(gpu: Gpu, model: ResNet18, items: readonly Datas
     crop: o.crop,
     augment: null,
     onError: o.onError,
+    resized: o.resized ?? null,
   });
   const K = model.numClasses;
   const chunks: Float32Array[] = [];
   const done: DatasetItem[] = [];
   const failed: { path: string; reason: string }[] = [];
   let n = 0;
-  for await (const batch of loader.epoch(0)) {
-    const logits = evalForward(model, batch.images);
-    gpu.submit();
-    const values = await logits.toArray();
-    logits.release();
-    batch.images.release();
-    chunks.push(Float32Array.from(values));
-    done.push(...batch.items);
-    failed.push(...batch.failed);
-    n += batch.items.length + batch.failed.length;
+  // One batch in flight: batch k+1 is submitted before batch k's logits are read back.
+  type InFlight = { logits: { result(): Promise<Float32Array | Int32Array | Uint32Array> }; items: DatasetItem[]; failed: { path: string; reason: string }[] };
+  const take = async (f: InFlight): Promise<void> => {
+    chunks.push(Float32Array.from(await f.logits.result()));
+    done.push(...f.items);
+    failed.push(...f.failed);
+    n += f.items.length + f.failed.length;
     o.onBatch?.(n, items.length);
+  };
+  let inFlight: InFlight | null = null;
+  for await (const batch of loader.epoch(0)) {
+    const logitsT = evalForward(model, batch.images);
+    const logits = logitsT.readAfterStep();
+    logitsT.release();
+    batch.images.release();
+    gpu.submit();
+    const previous: InFlight | null = inFlight;
+    inFlight = { logits, items: batch.items, failed: batch.failed };
+    if (previous) await take(previous);
   }
+  if (inFlight) await take(inFlight);
   await loader.flush();
   const all = new Float32Array(done.length * K);
   let off = 0;

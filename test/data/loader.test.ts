@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { DEFAULT_AUGMENT } from '../../src/data/augment.js';
 import { ImageCache } from '../../src/data/cache.js';
-import { DataLoader, type LoaderOptions } from '../../src/data/loader.js';
+import { DataLoader, ResizedCache, type LoaderOptions } from '../../src/data/loader.js';
 import { DiskCacheStore, fileReader, NodeImageDecoder, scanDataRoot } from '../../src/data/node.js';
 import type { DatasetItem } from '../../src/data/scan.js';
 import { encodeJpeg, renderSlice } from '../../src/data/synth.js';
@@ -126,6 +126,44 @@ describe('DataLoader', () => {
       expect(bytesOf(run2.data).equals(bytesOf(cold.data))).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('resized crops kept on the GPU: later epochs read no file and give the same batches, augmented too', async () => {
+    const good = items.filter((it) => !it.folder.startsWith('bad'));
+    const reads: string[] = [];
+    const read = fileReader(root);
+    const counting = (p: string) => (reads.push(p), read(p));
+    const plain = (epoch: number) => collect(new DataLoader(gpu(), good, options({ shuffle: true, augment: DEFAULT_AUGMENT, batchSize: 4 })), epoch);
+    const resized = new ResizedCache(gpu(), S, 64 << 20);
+    try {
+      const loader = new DataLoader(gpu(), good, options({ shuffle: true, augment: DEFAULT_AUGMENT, batchSize: 4, resized, read: counting }));
+      for (const epoch of [0, 1, 2]) {
+        reads.length = 0;
+        const got = await collect(loader, epoch);
+        const want = await plain(epoch);
+        expect(got.paths).toEqual(want.paths);
+        expect(bytesOf(got.data).equals(bytesOf(want.data)), `epoch ${epoch}`).toBe(true);
+        expect(reads, `files read in epoch ${epoch}`).toHaveLength(epoch === 0 ? good.length : 0);
+      }
+      expect(resized.stats.stored).toBe(good.length);
+      expect(resized.stats.hits).toBe(2 * good.length);
+      // A budget for three crops: those three are copied, the rest read as before; batches the same.
+      const small = new ResizedCache(gpu(), S, 3 * (3 * S * S * 4));
+      try {
+        const part = new DataLoader(gpu(), good, options({ resized: small, read: counting }));
+        const first = await collect(part, 0);
+        reads.length = 0;
+        const second = await collect(part, 1);
+        expect(small.stats.stored).toBe(3);
+        expect(reads).toHaveLength(good.length - 3);
+        expect(bytesOf(second.data).equals(bytesOf(first.data))).toBe(true);
+      } finally {
+        small.dispose();
+      }
+      expect(() => new DataLoader(gpu(), good, options({ resized, size: 2 * S }))).toThrow(/resized cache of size 32 for a loader of size 64/);
+    } finally {
+      resized.dispose();
     }
   });
 
