@@ -4,10 +4,10 @@
 // Each step records forward, backward and the optimiser update, submits, and reads the loss and the
 // batch's correct count back together (one readback per step: it is what detects a NaN, one step
 // late, and what the progress bar shows); the next step is recorded and submitted before that
-// readback is awaited, so the device is never idle while the CPU records. Training accuracy is that count summed over the epoch: the
-// train-mode forward (batch statistics in BatchNorm) on the augmented batches, before each
-// step's update, as PyTorch training loops usually report it; validation accuracy is the
-// eval-mode figure.
+// readback is awaited, so the device is never idle while the CPU records. Training accuracy is
+// that count summed over the epoch: the train-mode forward (batch statistics in BatchNorm) on
+// the augmented batches, before each step's update, as PyTorch training loops usually report it;
+// validation accuracy is the eval-mode figure.
 // After every epoch: validation, model.safetensors (last), best.safetensors (best validation
 // macro-F1), optimizer.safetensors and state.json (what --resume needs), one metrics.jsonl line.
 // stop() ends the run after the steps already submitted, saving a resumable state mid-epoch.
