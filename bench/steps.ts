@@ -127,11 +127,12 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
       for (let i = 0; i < opts.steps; i++) {
         t0 = performance.now();
         out = recordStep(kind, model, optimizer, images, labels);
+        const pending = out.readAfterStep();
+        out.release();
         recording.push(performance.now() - t0);
         gpu.submit();
-        last = await out.toArray();
+        last = await pending.result();
         all.push(performance.now() - t0);
-        out.release();
       }
     } else {
       type Pending = { result(): Promise<Float32Array | Int32Array | Uint32Array> };

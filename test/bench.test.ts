@@ -7,6 +7,7 @@ import { kernelCases } from '../bench/cases/index.js';
 import { formatReport, resultFileName } from '../bench/report.js';
 import { benchKernelCase, BENCH_SCHEMA, runBench, type BenchOptions } from '../bench/run.js';
 import { resnet18Shapes, forwardMacsPerImage } from '../bench/shapes.js';
+import { runStep } from '../bench/steps.js';
 import { useGpu } from './helpers/gpu.js';
 
 const gpu = useGpu();
@@ -96,6 +97,22 @@ describe('bench run (tiny)', () => {
     for (const c of json.cases) expect(text).toContain(c.op);
     expect(text).toContain('ceilings');
     expect(resultFileName(json)).toMatch(/_r32b2_quick\.json$/);
+  });
+
+  it('times steps pipelined (as the trainer runs them) or serially, with the same arithmetic', async () => {
+    const opts = { res: 32, batch: 2, warmup: 1, steps: 3, profile: false, width: 8, log: () => {} };
+    const pipelined = await runStep(gpu(), 'train', opts);
+    const serial = await runStep(gpu(), 'train', { ...opts, serial: true });
+    expect(pipelined.timing).toBe('pipelined');
+    expect(serial.timing).toBe('serial');
+    for (const s of [pipelined, serial]) {
+      expect(s.ok).toBe(true);
+      expect(s.all_ms).toHaveLength(3);
+      expect(s.submits_per_step).toBe(1); // the loss copy rides in the step's own submit
+    }
+    // Same model seed and batch: the in-flight step changes when the loss is read, not what it is.
+    expect(pipelined.loss_first).toBe(serial.loss_first);
+    expect(pipelined.loss_last).toBe(serial.loss_last);
   });
 
   it('declares every case with explicit FLOPs and bytes at the given batch', () => {
