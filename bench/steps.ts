@@ -5,7 +5,7 @@
 // wait while the CPU records: ms/step is the time between successive steps' results. `serial`
 // times the other way (record, submit, wait, read: the latency of one step on its own).
 import type { Gpu } from '../src/gpu/runtime.js';
-import { Tensor } from '../src/gpu/tensor.js';
+import { Tensor, type PendingArray } from '../src/gpu/tensor.js';
 import { Adadelta } from '../src/nn/optim.js';
 import { ResNet18 } from '../src/nn/resnet.js';
 import { forward, trainStep } from '../src/nn/train.js';
@@ -135,11 +135,10 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
         all.push(performance.now() - t0);
       }
     } else {
-      type Pending = { result(): Promise<Float32Array | Int32Array | Uint32Array> };
-      let inFlight: Pending | null = null;
+      let inFlight: PendingArray | null = null;
       let previousDone = performance.now();
       for (let i = 0; i <= opts.steps; i++) {
-        let next: Pending | null = null;
+        let next: PendingArray | null = null;
         if (i < opts.steps) {
           const r0 = performance.now();
           out = recordStep(kind, model, optimizer, images, labels);
@@ -149,7 +148,7 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
           gpu.submit();
         }
         if (inFlight !== null) {
-          last = await (inFlight as Pending).result();
+          last = await (inFlight as PendingArray).result();
           const now = performance.now();
           all.push(now - previousDone);
           previousDone = now;

@@ -111,10 +111,6 @@ export class ResizedCache {
     this.stats.stored++;
   }
 
-  get storedBytes(): number {
-    return this.bytes;
-  }
-
   dispose(): void {
     for (const t of this.entries.values()) t.release();
     this.entries.clear();

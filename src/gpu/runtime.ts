@@ -136,7 +136,7 @@ export class Gpu {
   private profiling: boolean;
 
   /** Counters for benchmarks and tests. */
-  readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, quietWaits: 0, pollTicks: 0 };
+  readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, pollTicks: 0 };
 
   private readonly quietWaits: boolean;
   /** Submits made so far (readAfterStep tells from it whether its step has been submitted). */
@@ -357,7 +357,6 @@ export class Gpu {
       const real = (realSetImmediate = globalThis.setImmediate);
       globalThis.setImmediate = Object.assign(slowSetImmediate, { __promisify__: real.__promisify__ }) as typeof globalThis.setImmediate;
     }
-    this.counters.quietWaits++;
     const ticks = quietTicks;
     try {
       return await start();
@@ -372,15 +371,9 @@ export class Gpu {
 
   /** Copies `bytes` of `buffer` back to the CPU (submitting the open step). */
   async read(buffer: GPUBuffer, offset = 0, bytes = buffer.size - offset): Promise<ArrayBuffer> {
-    this.checkAlive();
-    const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.acquireStaging(size);
-    const encoder = this.openEncoder();
-    this.endPass();
-    encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    const pending = this.readAfterStep(buffer, offset, bytes);
     this.submit();
-    this.counters.readbacks++;
-    return this.mapStaging(staging, size, bytes);
+    return pending.result();
   }
 
   /**

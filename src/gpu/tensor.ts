@@ -16,6 +16,11 @@ export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** A tensor's readback recorded into a step (Tensor.readAfterStep). */
+export interface PendingArray {
+  result(): Promise<Float32Array | Int32Array | Uint32Array>;
+}
+
 export class Tensor {
   readonly size: number;
   private released = false;
@@ -93,24 +98,22 @@ export class Tensor {
 
   async toArray(): Promise<Float32Array | Int32Array | Uint32Array> {
     this.assertLive();
-    const bytes = await this.gpu.read(this.buffer, this.offset, this.byteLength);
-    return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+    return this.typed(await this.gpu.read(this.buffer, this.offset, this.byteLength));
   }
 
   /**
    * Records a copy of this tensor at the end of the open step (Gpu.readAfterStep): the tensor may
    * be released at once, and `result()`, after the step's submit, waits for that step only.
    */
-  readAfterStep(): { result(): Promise<Float32Array | Int32Array | Uint32Array> } {
+  readAfterStep(): PendingArray {
     this.assertLive();
     const pending = this.gpu.readAfterStep(this.buffer, this.offset, this.byteLength);
-    const dtype = this.dtype;
-    return {
-      result: async () => {
-        const bytes = await pending.result();
-        return dtype === 'f32' ? new Float32Array(bytes) : dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
-      },
-    };
+    return { result: async () => this.typed(await pending.result()) };
+  }
+
+  /** Bytes read back, as an array of this tensor's dtype. */
+  private typed(bytes: ArrayBuffer): Float32Array | Int32Array | Uint32Array {
+    return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
   }
 
   async toFloat32(): Promise<Float32Array> {

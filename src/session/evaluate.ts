@@ -2,6 +2,7 @@
 // order), the metrics derived from them, and the ReportData that report.html is drawn from.
 // logits: (N, K) f32 row-major, one row per evaluated item (failed files left out).
 import type { Gpu } from '../gpu/runtime.js';
+import type { PendingArray } from '../gpu/tensor.js';
 import { DataLoader, type ResizedCache } from '../data/loader.js';
 import type { DatasetItem } from '../data/scan.js';
 import type { AutocropOptions } from '../reference/autocrop.js';
@@ -50,7 +51,7 @@ export async function logitsFor(gpu: Gpu, model: ResNet18, items: readonly Datas
   const failed: { path: string; reason: string }[] = [];
   let n = 0;
   // One batch in flight: batch k+1 is submitted before batch k's logits are read back.
-  type InFlight = { logits: { result(): Promise<Float32Array | Int32Array | Uint32Array> }; items: DatasetItem[]; failed: { path: string; reason: string }[] };
+  type InFlight = { logits: PendingArray; items: DatasetItem[]; failed: { path: string; reason: string }[] };
   const take = async (f: InFlight): Promise<void> => {
     chunks.push(Float32Array.from(await f.logits.result()));
     done.push(...f.items);

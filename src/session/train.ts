@@ -12,7 +12,7 @@
 // macro-F1), optimizer.safetensors and state.json (what --resume needs), one metrics.jsonl line.
 // stop() ends the run after the steps already submitted, saving a resumable state mid-epoch.
 import type { Gpu } from '../gpu/runtime.js';
-import { Tensor } from '../gpu/tensor.js';
+import { Tensor, type PendingArray } from '../gpu/tensor.js';
 import { DEFAULT_AUGMENT } from '../data/augment.js';
 import { DataLoader, ResizedCache } from '../data/loader.js';
 import type { Dataset, DatasetItem, ScanReport } from '../data/scan.js';
@@ -124,7 +124,7 @@ const RESIZED_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** A training step submitted but not yet booked: its loss and correct count on their way back. */
 interface InFlightStep {
-  stats: { result(): Promise<Float32Array | Int32Array | Uint32Array> };
+  stats: PendingArray;
   /** The batch's index in its epoch. */
   index: number;
   images: number;
