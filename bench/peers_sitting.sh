@@ -4,10 +4,12 @@
 # Usage: bash bench/peers_sitting.sh            (after `npm run build`)
 #   PEERS=dir   the peers' scripts with their node_modules (default ../shared/peers; `npm ci` there)
 #   ROUNDS=n    alternations per size (default 3)   SIZES="64x8 32x2"   PYTHON=/usr/bin/python3
+#   STEPS=n     timed steps per run, the same for every engine (default 5)
 set -u
 cd "$(dirname "$0")/.."
 PEERS=${PEERS:-../shared/peers}
 ROUNDS=${ROUNDS:-3}
+STEPS=${STEPS:-5}
 SIZES=${SIZES:-"64x8 32x2"}
 PYTHON=${PYTHON:-/usr/bin/python3}
 if [ ! -f dist/bench.js ]; then echo "dist/bench.js is missing: run npm run build first" >&2; exit 1; fi
@@ -16,11 +18,11 @@ for round in $(seq 1 "$ROUNDS"); do
   for size in $SIZES; do
     res=${size%x*}; batch=${size#*x}
     echo "round $round res $res batch $batch, load $(cut -d' ' -f1 /proc/loadavg)"
-    node dist/bench.js --case train --res "$res" --batch "$batch" --steps 5 2>&1 | grep "\.train:"
-    (cd "$PEERS" && node tfjs_resnet18.mjs --backend wasm --res "$res" --batch "$batch" --steps 5 2>&1 | grep RESULT)
+    node dist/bench.js --case train --res "$res" --batch "$batch" --steps "$STEPS" 2>&1 | grep "\.train:"
+    (cd "$PEERS" && node tfjs_resnet18.mjs --backend wasm --res "$res" --batch "$batch" --steps "$STEPS" 2>&1 | grep RESULT)
   done
 done
 for size in $SIZES; do
   res=${size%x*}; batch=${size#*x}
-  (cd "$PEERS" && "$PYTHON" torch_resnet18.py --res "$res" --batch "$batch" --threads 1 --steps 5 2>&1 | grep RESULT) || echo "PyTorch peer did not run ($PYTHON with torch needed)"
+  (cd "$PEERS" && "$PYTHON" torch_resnet18.py --res "$res" --batch "$batch" --threads 1 --steps "$STEPS" 2>&1 | grep RESULT) || echo "PyTorch peer did not run ($PYTHON with torch needed)"
 done
