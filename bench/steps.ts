@@ -138,22 +138,22 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
       let inFlight: PendingArray | null = null;
       let previousDone = performance.now();
       for (let i = 0; i <= opts.steps; i++) {
-        let next: PendingArray | null = null;
+        const previous = inFlight;
+        inFlight = null;
         if (i < opts.steps) {
           const r0 = performance.now();
           out = recordStep(kind, model, optimizer, images, labels);
-          next = out.readAfterStep();
+          inFlight = out.readAfterStep();
           out.release();
           recording.push(performance.now() - r0);
           gpu.submit();
         }
-        if (inFlight !== null) {
-          last = await (inFlight as PendingArray).result();
+        if (previous) {
+          last = await previous.result();
           const now = performance.now();
           all.push(now - previousDone);
           previousDone = now;
         }
-        inFlight = next;
       }
     }
     result.timing = opts.serial ? 'serial' : 'pipelined';

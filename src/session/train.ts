@@ -316,7 +316,8 @@ export class TrainingRun {
       let message = '';
       let lastEval: { logits: ItemLogits; metrics: EvalMetrics } | null = null;
       let bestEval: { logits: ItemLogits; metrics: EvalMetrics } | null = null;
-      const limitReached = () => c.maxSteps !== null && st.globalStep >= c.maxSteps;
+      // Whether the step limit is reached, counting `pending` submitted steps not yet booked.
+      const limitReached = (pending = 0) => c.maxSteps !== null && st.globalStep + pending >= c.maxSteps;
 
       outer: while (st.epoch <= c.epochs) {
         if (limitReached()) {
@@ -386,7 +387,7 @@ export class TrainingRun {
             break outer;
           }
           // The step in flight counts toward the limit: it will be booked before the run stops.
-          if (this.stopRequested || (c.maxSteps !== null && st.globalStep + 1 >= c.maxSteps)) {
+          if (this.stopRequested || limitReached(1)) {
             if (!(await drain())) break outer;
             reason = this.stopRequested ? 'stopped' : 'max-steps';
             if (st.stepInEpoch >= steps) break; // the epoch is complete: finish it normally below
