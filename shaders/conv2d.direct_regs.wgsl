@@ -4,6 +4,10 @@
 // forward:   x = x, M = Cout, rowStride = Cin*kh*kw, chanStride = kh*kw, tap = ky*kw + kx.
 // transpose: x = dy (N, Cout, Ho, Wo), y = dx, M = Cin, Cin := Cout, rowStride = kh*kw,
 //            chanStride = Cin*kh*kw, tap = kh*kw-1 - (ky*kw + kx) (flip = 1), pad := k-1-pad.
+// batched:   `batch` independent problems of these sizes (the 16 GEMMs of a Winograd conv, as 1x1
+//            convs): problem e reads x from xOff + e*xBatch, w from we*wBatch and writes y from
+//            yOff + e*yBatch, where we = e, or with `permute` the element (i, j) = (e/4, e%4) with
+//            0 and 3 swapped in both (the transform of the flipped filter, for dx).
 // Each invocation owns TM output channels x TN output positions: positions WG apart (lanes along
 // positions), or, for few positions, channels WG apart and TN contiguous positions. Neighbouring
 // invocations read neighbouring x (SwiftShader vectorises those loads; the weight load is the
@@ -20,7 +24,8 @@ struct Params {
   W: u32, Ho: u32, Wo: u32, kh: u32,
   kw: u32, stride: u32, pad: u32, xOff: u32,
   yOff: u32, hasBias: u32, rowStride: u32, chanStride: u32,
-  flip: u32, _p0: u32, _p1: u32, _p2: u32,
+  flip: u32, batch: u32, xBatch: u32, yBatch: u32,
+  wBatch: u32, permute: u32, _p0: u32, _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -33,7 +38,16 @@ struct Params {
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32{{LANEARG}}) {
   // Tiles are numbered linearly (column tiles fastest) over a grid folded into x, y, z.
   let nTiles = (P.N + {{NSPAN}}u - 1u) / {{NSPAN}}u;
-  let t = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let perProblem = nTiles * ((P.M + {{MSPAN}}u - 1u) / {{MSPAN}}u);
+  let t0 = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
+  let e = t0 / perProblem;
+  if (e >= P.batch) { return; }
+  let t = t0 - e * perProblem;
+  let xOff = P.xOff + e * P.xBatch;
+  let yOff = P.yOff + e * P.yBatch;
+  let ei = e >> 2u;
+  let ej = e & 3u;
+  let we = select(e, 4u * select(ei, 3u - ei, ei == 0u || ei == 3u) + select(ej, 3u - ej, ej == 0u || ej == 3u), P.permute != 0u);
   let mTile = t / nTiles;
   let nTile = t - mTile * nTiles;
   let m0 = mTile * {{MSPAN}}u;
@@ -61,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       // A tap wholly in the padding for this invocation's columns costs nothing.
 {{TAPSKIP}}
       let tap = ky * P.kw + kx;
-      var wk = select(tap, khw - 1u - tap, P.flip != 0u);
+      var wk = select(tap, khw - 1u - tap, P.flip != 0u) + we * P.wBatch;
 {{CLOOP}}
     }
   }

@@ -11,7 +11,9 @@
 //   giving the column gradient, then col2im; dweight is conv2d.bwd_weight_regs.wgsl (one tap per
 //   workgroup, 16 x 8 channel pairs per invocation), or conv2d.bwd_weight_rows.wgsl with < 16 input
 //   channels (columns (c, kx) of one kernel row). Few-channel convs with larger kernels (conv1) run
-//   forward and backward-weight as 1x1 convs over a column matrix (conv2d.im2col.wgsl).
+//   forward and backward-weight as 1x1 convs over a column matrix (conv2d.im2col.wgsl). 3x3
+//   stride-1 convs with 16+ channels on 4x4+ images (8x8+ for dweight) run by Winograd F(2x2, 3x3)
+//   (conv2d.winograd_*.wgsl around 16 GEMMs in one batched dispatch of the direct kernel).
 //
 // Speed notes (SwiftShader 5.0.0 on 2 shared cores; more in docs/swiftshader-speed.md):
 // - Cost model: every storage load with a computed index is an emulated gather (~7 ns per 4 lanes,
@@ -45,6 +47,11 @@ import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
 import directRegsSource from '../../shaders/conv2d.direct_regs.wgsl';
 import bwdWeightRegsSource from '../../shaders/conv2d.bwd_weight_regs.wgsl';
 import bwdWeightRowsSource from '../../shaders/conv2d.bwd_weight_rows.wgsl';
+import winogradInSource from '../../shaders/conv2d.winograd_in.wgsl';
+import winogradOutSource from '../../shaders/conv2d.winograd_out.wgsl';
+import winogradWSource from '../../shaders/conv2d.winograd_w.wgsl';
+import winogradDySource from '../../shaders/conv2d.winograd_dy.wgsl';
+import winogradDwSource from '../../shaders/conv2d.winograd_dw.wgsl';
 
 export interface Conv2dParams {
   stride: number;
@@ -67,6 +74,8 @@ export interface Conv2dOptions {
   columns?: boolean;
   /** Share lane-uniform operands through subgroup broadcasts (default; honoured only where subgroups have exactly 4 lanes). */
   bcast?: boolean;
+  /** Register variant, 3x3 stride 1 padding 1: forward and dx by Winograd F(2x2, 3x3) (true: every such conv; false: none; default: see `viaWinograd`). */
+  winograd?: boolean;
 }
 
 /** The one place where the engine is chosen per adapter. */
@@ -167,7 +176,7 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n', bc
           : [`  let b_${g} = n_${g} / vec4u(hwo);`, `  let r_${g} = n_${g} - b_${g} * hwo;`]),
         `  let oh_${g} = r_${g} / vec4u(P.Wo);`,
         `  let ow_${g} = r_${g} - oh_${g} * P.Wo;`,
-        `  let xBase_${g} = vec4i(b_${g} * C * hwi + P.xOff);`,
+        `  let xBase_${g} = vec4i(b_${g} * C * hwi + xOff);`,
         `  let hi0_${g} = vec4i(oh_${g} * P.stride) - i32(P.pad);`,
         `  let wi0_${g} = vec4i(ow_${g} * P.stride) - i32(P.pad);`,
       ].join('\n'),
@@ -196,7 +205,7 @@ const directKernels = new KernelFamily<DirectKey>(({ tm, tn, wg, lanes = 'n', bc
     ),
     CLOOP: cloop,
     STORE: [
-      lines(groups, (g) => `  let yBase_${g} = vec4u(P.yOff) + b_${g} * P.M * hwo + r_${g};`),
+      lines(groups, (g) => `  let yBase_${g} = vec4u(yOff) + b_${g} * P.M * hwo + r_${g};`),
       lines(tm, (i) =>
         [
           `  if (${row(i)} < P.M) {`,
@@ -345,6 +354,8 @@ interface DirectConv {
   rowStride: number;
   chanStride: number;
   flip: boolean;
+  /** Independent problems of these sizes in one dispatch (default 1), each offset by these strides (elements). */
+  batch?: { count: number; x: number; y: number; w: number; permute: boolean };
 }
 
 /** Whether the register kernels may share lane-uniform values by subgroupBroadcast: asked for (the default) and subgroups of exactly 4 lanes. */
@@ -388,9 +399,11 @@ function runDirect(
   const kernel = directKernels.get({ tm, tn, wg, lanes, bcast });
   const u = new Uint32Array([
     d.M, d.N, d.C, d.H, d.W, d.Ho, d.Wo, d.kh, d.kw, d.stride, d.pad, d.xOff,
-    d.yOff, d.hasBias ? 1 : 0, d.rowStride, d.chanStride, d.flip ? 1 : 0, 0, 0, 0,
+    d.yOff, d.hasBias ? 1 : 0, d.rowStride, d.chanStride, d.flip ? 1 : 0, d.batch?.count ?? 1, d.batch?.x ?? 0, d.batch?.y ?? 0,
+    d.batch?.w ?? 0, d.batch?.permute ? 1 : 0, 0, 0,
   ]);
-  dispatchTiles(gpu, kernel, lanes === 'm' ? Math.ceil(d.N / tn) * Math.ceil(d.M / (tm * wg)) : Math.ceil(d.N / (tn * wg)) * Math.ceil(d.M / tm), u, buffers, 'direct', opts);
+  const perProblem = lanes === 'm' ? Math.ceil(d.N / tn) * Math.ceil(d.M / (tm * wg)) : Math.ceil(d.N / (tn * wg)) * Math.ceil(d.M / tm);
+  dispatchTiles(gpu, kernel, perProblem * (d.batch?.count ?? 1), u, buffers, 'direct', opts);
 }
 
 function dispatchTiles(
@@ -446,6 +459,125 @@ function runGemm(
   opts?: Conv2dOptions,
 ): void {
   dispatchTiles(gpu, gemmKernels.get(pass), Math.ceil(N / 64) * Math.ceil(M / 64), uniforms, buffers, pass, opts);
+}
+
+const winogradInKernel: Kernel = { name: 'conv2d.winograd_in', source: winogradInSource };
+const winogradOutKernel: Kernel = { name: 'conv2d.winograd_out', source: winogradOutSource };
+const winogradWKernel: Kernel = { name: 'conv2d.winograd_w', source: winogradWSource };
+const winogradDyKernel: Kernel = { name: 'conv2d.winograd_dy', source: winogradDySource };
+const winogradDwKernels = [false, true].map((add) =>
+  kernelFromTemplate(`conv2d.winograd_dw${add ? '.add' : ''}`, winogradDwSource, { STORE: add ? 'dw[i] += v;' : 'dw[i] = v;' }),
+);
+
+/**
+ * Register variant, 3x3 stride 1 padding 1 with 16+ channels each side: Winograd F(2x2, 3x3)
+ * does 16 multiply-adds per 2x2 outputs instead of 36, as 16 GEMMs that the direct kernel runs as
+ * one batched 1x1 conv, between transforms that cost a few loads and stores per element. It pays
+ * for forward and dx on images of 4x4 or more, for dweight on 8x8 or more (64 px batch 8,
+ * interleaved minima, transforms included; direct -> Winograd):
+ *   forward / dx  layer1 16x16 24.2 / 24.3 -> 15.9 / 15.7 ms, layer2 8x8 19.5 / 21.0 -> 13.4 / 12.3,
+ *                 layer3 4x4 16.5 / 16.7 -> 12.2 / 12.2, layer4 2x2 12.1 / 12.2 -> 14.5 / 13.4;
+ *   dweight       layer1 24.7 -> 18.1, layer2 24.8 -> 17.2, layer3 27.6 -> 30.0, layer4 15.7 -> 52.1.
+ * On small images a tile is most of an image: the 16/9 larger filters, and for dweight the 16
+ * (C x Co) results of short reductions, are what is left to pay.
+ */
+function viaWinograd(gpu: Gpu, variant: Conv2dVariant, g: Geometry, p: Conv2dParams, pass: 'forward' | 'dx' | 'dweight', opts?: Conv2dOptions): boolean {
+  if (variant !== 'registers' || opts?.winograd === false) return false;
+  if (g.kh !== 3 || g.kw !== 3 || p.stride !== 1 || p.padding !== 1) return false;
+  // The filter transforms are bound whole, and one image's transforms must fit a binding.
+  const room = gpu.limits.maxBindingBytes - 256;
+  const tiles = Math.ceil(g.H / 2) * Math.ceil(g.W / 2);
+  if (16 * g.Co * g.C * 4 > room || 16 * Math.max(g.C, g.Co) * tiles * 4 > room) return false;
+  return opts?.winograd === true || (Math.min(g.H, g.W) >= (pass === 'dweight' ? 8 : 4) && g.C >= 16 && g.Co >= 16);
+}
+
+/** u (16, Co, C): the Winograd transform of every 3x3 filter of weight (Co, C, 3, 3). */
+function winogradFilters(gpu: Gpu, weight: Tensor, Co: number, C: number, opts?: Conv2dOptions): Tensor {
+  const u = Tensor.empty(gpu, [16, Co, C]);
+  dispatchTiles(gpu, winogradWKernel, Math.ceil((Co * C) / 64), new Uint32Array([Co, C, 0, 0]), [weight.binding, u.binding], 'winograd_w', opts);
+  return u;
+}
+
+/**
+ * dst (N, M, H, W) = the 3x3 stride-1 padding-1 conv of src (N, C, H, W) by Winograd, with the
+ * filter transforms u (16, Co, C) of the weight: forward (M = Co, C = Cin), or for dx (`flipped`:
+ * src = dy, M = Cin, C = Co) with the flipped, transposed filters, whose transforms are u's with
+ * rows and columns 0 and 3 swapped (G J = S G for the 3-flip J and the 4-swap S) read transposed.
+ */
+function winogradConv(
+  gpu: Gpu,
+  op: string,
+  src: Tensor,
+  u: Tensor,
+  bias: Tensor | null,
+  dst: Tensor,
+  dims: { N: number; C: number; M: number; H: number; W: number },
+  flipped: boolean,
+  opts?: Conv2dOptions,
+): void {
+  const { N, C, M, H, W } = dims;
+  const tilesW = Math.ceil(W / 2);
+  const tiles = Math.ceil(H / 2) * tilesW;
+  const srcImg = C * H * W;
+  const dstImg = M * H * W;
+  const chunk = Math.min(N, imagesPerChunk(gpu, op, [srcImg, dstImg, 16 * C * tiles, 16 * M * tiles]));
+  const v = Tensor.empty(gpu, [16, C, chunk * tiles]);
+  const m = Tensor.empty(gpu, [16, M, chunk * tiles]);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nc = Math.min(chunk, N - n0);
+    const NT = nc * tiles;
+    const sb = bindRange(src, n0 * srcImg, nc * srcImg);
+    const db = bindRange(dst, n0 * dstImg, nc * dstImg);
+    const vb = bindRange(v, 0, 16 * C * NT).binding;
+    const mb = bindRange(m, 0, 16 * M * NT).binding;
+    const uin = new Uint32Array([C, H, W, tilesW, tiles, NT, sb.off, 0]);
+    dispatchTiles(gpu, winogradInKernel, Math.ceil((C * NT) / 64), uin, [sb.binding, vb], 'winograd_in', opts);
+    // Element e: m[e] (M x NT) = U_e (M x C) * v[e] (C x NT), U_e = u[e] or, flipped, u[s(e)]^T.
+    const d = { M, N: NT, C, H: 1, W: NT, Ho: 1, Wo: NT, kh: 1, kw: 1, stride: 1, pad: 0, xOff: 0, yOff: 0, hasBias: false };
+    const layout = flipped ? { rowStride: 1, chanStride: M } : { rowStride: C, chanStride: 1 };
+    const batch = { count: 16, x: C * NT, y: M * NT, w: M * C, permute: flipped };
+    runDirect(gpu, { ...d, ...layout, flip: false, batch }, [vb, u.binding, u.binding, mb], opts);
+    const uout = new Uint32Array([M, H, W, tilesW, tiles, NT, db.off, bias ? 1 : 0]);
+    dispatchTiles(gpu, winogradOutKernel, Math.ceil((M * NT) / 64), uout, [mb, (bias ?? u).binding, db.binding], 'winograd_out', opts);
+  }
+  v.release();
+  m.release();
+}
+
+/**
+ * dw (Co, C, 3, 3) of the 3x3 stride-1 padding-1 conv of x (N, C, H, W), given dy, by Winograd:
+ * per element e, dU_e (Co x C) = dM_e (Co x NT) * V_e^T with V = the input transform of x and
+ * dM = A dY A^T per tile, then dw = G^T dU G. The GEMMs run as one batched 1x1 direct conv that
+ * produces dU^T (rows c, positions o, channels = tiles), so dM is stored tiles x Co.
+ */
+function winogradWeightGrad(gpu: Gpu, op: string, x: Tensor, dy: Tensor, dw: Tensor, g: Geometry, opts?: Conv2dOptions): void {
+  const { N, C, Co, H, W } = g;
+  const tilesW = Math.ceil(W / 2);
+  const tiles = Math.ceil(H / 2) * tilesW;
+  const xImg = C * H * W;
+  const yImg = Co * H * W;
+  const chunk = Math.min(N, imagesPerChunk(gpu, op, [xImg, yImg, 16 * C * tiles, 16 * Co * tiles]));
+  const v = Tensor.empty(gpu, [16, C, chunk * tiles]);
+  const dmt = Tensor.empty(gpu, [16, chunk * tiles, Co]);
+  const dut = Tensor.empty(gpu, [16, C, Co]);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nc = Math.min(chunk, N - n0);
+    const NT = nc * tiles;
+    const xb = bindRange(x, n0 * xImg, nc * xImg);
+    const dyb = bindRange(dy, n0 * yImg, nc * yImg);
+    const vb = bindRange(v, 0, 16 * C * NT).binding;
+    const mb = bindRange(dmt, 0, 16 * Co * NT).binding;
+    dispatchTiles(gpu, winogradInKernel, Math.ceil((C * NT) / 64), new Uint32Array([C, H, W, tilesW, tiles, NT, xb.off, 0]), [xb.binding, vb], 'winograd_in', opts);
+    dispatchTiles(gpu, winogradDyKernel, Math.ceil((Co * NT) / 64), new Uint32Array([Co, H, W, tilesW, tiles, NT, dyb.off, 0]), [dyb.binding, mb], 'winograd_dy', opts);
+    // Element e: dU_e^T (C x Co) = V_e (C x NT, the "weight") * dM_e^T (NT x Co, the "input").
+    const d = { M: C, N: Co, C: NT, H: 1, W: Co, Ho: 1, Wo: Co, kh: 1, kw: 1, stride: 1, pad: 0, xOff: 0, yOff: 0, hasBias: false };
+    const batch = { count: 16, x: NT * Co, y: C * Co, w: C * NT, permute: false };
+    runDirect(gpu, { ...d, rowStride: NT, chanStride: 1, flip: false, batch }, [mb, vb, vb, dut.binding], opts);
+    dispatchTiles(gpu, winogradDwKernels[n0 > 0 ? 1 : 0]!, Math.ceil((Co * C) / 64), new Uint32Array([Co, C, 0, 0]), [dut.binding, dw.binding], 'winograd_dw', opts);
+  }
+  v.release();
+  dmt.release();
+  dut.release();
 }
 
 // ------------------------------------------------------------------ binding splits
@@ -512,6 +644,12 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
   const variant = conv2dVariant(gpu, opts);
   const pass: PassName = g.kh === 1 && g.kw === 1 && p.padding === 0 ? 'forward_1x1' : 'forward';
   const y = Tensor.empty(gpu, [g.N, g.Co, g.Ho, g.Wo]);
+  if (viaWinograd(gpu, variant, g, p, 'forward', opts)) {
+    const u = winogradFilters(gpu, weight, g.Co, g.C, opts);
+    winogradConv(gpu, op, x, u, bias, y, { N: g.N, C: g.C, M: g.Co, H: g.H, W: g.W }, false, opts);
+    u.release();
+    return y;
+  }
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
   const K = g.C * g.kh * g.kw;
@@ -558,6 +696,12 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
   checkWhole(gpu, op, weight, 'weight');
   const variant = conv2dVariant(gpu, opts);
   const dx = Tensor.empty(gpu, [g.N, g.C, g.H, g.W]);
+  if (viaWinograd(gpu, variant, g, p, 'dx', opts)) {
+    const u = winogradFilters(gpu, weight, g.Co, g.C, opts);
+    winogradConv(gpu, op, dy, u, null, dx, { N: g.N, C: g.Co, M: g.C, H: g.H, W: g.W }, true, opts);
+    u.release();
+    return dx;
+  }
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
   const rows = g.C * g.kh * g.kw;
@@ -635,6 +779,10 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
   const variant = conv2dVariant(gpu, opts);
   const dw = Tensor.empty(gpu, [g.Co, g.C, g.kh, g.kw]);
   checkWhole(gpu, op, dw, 'weight gradient');
+  if (viaWinograd(gpu, variant, g, p, 'dweight', opts)) {
+    winogradWeightGrad(gpu, op, x, dy, dw, g, opts);
+    return dw;
+  }
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
   const cols = g.C * g.kh * g.kw;

@@ -207,6 +207,22 @@ describe('conv2d kernels vs reference', () => {
     });
   }
 
+  // 3x3 stride-1 padding-1 convs (16+ channels, 4x4+ images by default) run forward and dx by
+  // Winograd F(2x2, 3x3) in the register variant: forced on for small and odd shapes (partial
+  // tiles, C=3, batch 1, channel counts off the tile), off for shapes the default would give it.
+  for (const winograd of [true, false]) {
+    it(`registers engine, Winograd ${winograd ? 'forced on' : 'off'}`, async () => {
+      const g = gpu();
+      await checkCase(g, c('3x3/1 C=3 7x7 batch 3', 3, 3, 7, 7, 5, 3, 1, 1), { variant: 'registers', winograd });
+      await checkCase(g, c('3x3/1 C=17 9x6 batch 2', 2, 17, 9, 6, 37, 3, 1, 1), { variant: 'registers', winograd });
+      await checkCase(g, c('3x3/1 C=16 1x1 batch 1', 1, 16, 1, 1, 20, 3, 1, 1, false), { variant: 'registers', winograd });
+      await checkCase(g, c('3x3/1 C=70 5x5 batch 1 (lanes along channels)', 1, 70, 5, 5, 67, 3, 1, 1), { variant: 'registers', winograd });
+      for (const lanes of ['n', 'm'] as const) {
+        await checkCase(g, c('3x3/1 C=24 8x8 batch 2', 2, 24, 8, 8, 64, 3, 1, 1), { variant: 'registers', winograd, lanes });
+      }
+    });
+  }
+
   it('uses the adapter default engine when no variant is given', async () => {
     await checkCase(gpu(), c('default 3x3/2 odd', 3, 5, 9, 11, 6, 3, 2, 1), {});
   });
@@ -253,6 +269,8 @@ describe('conv2d splits work over bindings smaller than one batch', () => {
       await checkCase(gpu(), c('dead taps 3x3/2 2x2->1x1 20->8', 5, 20, 2, 2, 8, 3, 2, 1), { variant });
       // (The tiled variant's column buffer for this one would not fit 8 KiB per image.)
       if (variant === 'registers') await checkCase(gpu(), c('dead taps 5x5 on 2x3 16->4', 5, 16, 2, 3, 4, 5, 1, 2), { variant });
+      // Winograd (forced: 8 channels) keeps its transforms of 3 images per chunk (2 KiB each).
+      if (variant === 'registers') await checkCase(gpu(), c('split Winograd 3x3 8->8 4x4', 5, 8, 4, 4, 8, 3, 1, 1), { variant, winograd: true });
     });
   }
 });
