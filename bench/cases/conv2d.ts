@@ -29,6 +29,8 @@ function convSpec(s: ConvShape, pass: Pass, variant: Conv2dVariant | undefined):
     layer: s.layer,
     shape: `${shapeText('x', x)} ${shapeText('w', w)} s${s.stride} p${s.pad}`,
     count: s.count,
+    // The direct conv's FLOPs whatever the algorithm: Winograd cases (3x3 stride 1 on SwiftShader)
+    // do 16/36 of the multiply-adds, so their GFLOP/s is the direct-equivalent rate.
     flops: 2 * macs,
     // The two operands read once, the result written once (every pass touches x, w and y sizes).
     bytes: 4 * (numel(x) + numel(w) + numel(y)),
