@@ -9,6 +9,8 @@ struct Params {
   tiles: u32, NT: u32, yOff: u32, _p0: u32,
 }
 
+#include "winograd_tiles"
+
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dmt: array<f32>;
@@ -23,20 +25,15 @@ fn put(o: u32, es: u32, a: f32, b: f32) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let k = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * 64u + lid;
+  let k = linearIndex(wid, nwg, lid);
   if (k >= P.Co * P.NT) { return; }
   // Output channels fastest: neighbouring invocations store neighbouring elements.
   let n = k / P.Co;
   let o = k - n * P.Co;
-  let b = n / P.tiles;
-  let t = n - b * P.tiles;
-  let ty = t / P.tilesW;
-  let tx = t - ty * P.tilesW;
-  let oh = 2u * ty;
-  let ow = 2u * tx;
-  let at = P.yOff + (b * P.Co + o) * P.H * P.W + oh * P.W + ow;
-  let right = ow + 1u < P.W;
-  let down = oh + 1u < P.H;
+  let tile = tileAt(n, P.tiles, P.tilesW);
+  let at = P.yOff + (tile.image * P.Co + o) * P.H * P.W + tile.oh * P.W + tile.ow;
+  let right = tile.ow + 1u < P.W;
+  let down = tile.oh + 1u < P.H;
   // Outside the image reads element 0 (valid memory) and counts as 0.
   let y00 = dy[at];
   let y01 = select(0.0, dy[select(0u, at + 1u, right)], right);

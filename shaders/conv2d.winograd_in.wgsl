@@ -10,6 +10,8 @@ struct Params {
   tiles: u32, NT: u32, xOff: u32, _p0: u32,
 }
 
+#include "winograd_tiles"
+
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> v: array<f32>;
@@ -31,17 +33,14 @@ fn put(o: u32, es: u32, q: vec4f) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let k = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * 64u + lid;
+  let k = linearIndex(wid, nwg, lid);
   if (k >= P.C * P.NT) { return; }
   let c = k / P.NT;
   let n = k - c * P.NT;
-  let b = n / P.tiles;
-  let t = n - b * P.tiles;
-  let ty = t / P.tilesW;
-  let tx = t - ty * P.tilesW;
-  let base = i32(P.xOff + (b * P.C + c) * P.H * P.W);
-  let h0 = i32(2u * ty) - 1;
-  let cols = vec4i(i32(2u * tx) - 1) + vec4i(0, 1, 2, 3);
+  let tile = tileAt(n, P.tiles, P.tilesW);
+  let base = i32(P.xOff + (tile.image * P.C + c) * P.H * P.W);
+  let h0 = i32(tile.oh) - 1;
+  let cols = vec4i(i32(tile.ow) - 1) + vec4i(0, 1, 2, 3);
   let colOk = (cols >= vec4i(0)) & (cols < vec4i(i32(P.W)));
   let d0 = row(base, h0, cols, colOk);
   let d1 = row(base, h0 + 1, cols, colOk);

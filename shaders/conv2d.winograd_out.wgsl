@@ -8,6 +8,8 @@ struct Params {
   tiles: u32, NT: u32, yOff: u32, hasBias: u32,
 }
 
+#include "winograd_tiles"
+
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> m: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
@@ -15,14 +17,10 @@ struct Params {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let k = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * 64u + lid;
+  let k = linearIndex(wid, nwg, lid);
   if (k >= P.Co * P.NT) { return; }
   let o = k / P.NT;
-  let n = k - o * P.NT;
-  let b = n / P.tiles;
-  let t = n - b * P.tiles;
-  let ty = t / P.tilesW;
-  let tx = t - ty * P.tilesW;
+  let tile = tileAt(k - o * P.NT, P.tiles, P.tilesW);
   let es = P.Co * P.NT;
   let r0 = vec4f(m[k], m[k + es], m[k + 2u * es], m[k + 3u * es]);
   let r1 = vec4f(m[k + 4u * es], m[k + 5u * es], m[k + 6u * es], m[k + 7u * es]);
@@ -36,11 +34,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let y01 = s0.y - s0.z - s0.w + bi;
   let y10 = s1.x + s1.y + s1.z + bi;
   let y11 = s1.y - s1.z - s1.w + bi;
-  let oh = 2u * ty;
-  let ow = 2u * tx;
-  let at = P.yOff + (b * P.Co + o) * P.H * P.W + oh * P.W + ow;
-  let right = ow + 1u < P.W;
-  let down = oh + 1u < P.H;
+  let at = P.yOff + (tile.image * P.Co + o) * P.H * P.W + tile.oh * P.W + tile.ow;
+  let right = tile.ow + 1u < P.W;
+  let down = tile.oh + 1u < P.H;
   y[at] = y00;
   if (right) { y[at + 1u] = y01; }
   if (down) { y[at + P.W] = y10; }

@@ -5,6 +5,8 @@ struct Params {
   Co: u32, C: u32, _p0: u32, _p1: u32,
 }
 
+#include "winograd_tiles"
+
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
 @group(0) @binding(2) var<storage, read_write> u: array<f32>;
@@ -20,7 +22,7 @@ fn put(o: u32, es: u32, q: vec3f) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let k = (wid.x + nwg.x * (wid.y + nwg.y * wid.z)) * 64u + lid;
+  let k = linearIndex(wid, nwg, lid);
   let total = P.Co * P.C;
   if (k >= total) { return; }
   let s = k * 9u;

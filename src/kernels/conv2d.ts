@@ -34,7 +34,7 @@
 import { bindRange } from './elementwise.js';
 import { fillTensor } from './fill.js';
 import type { Gpu } from '../gpu/runtime.js';
-import { KernelFamily, kernelFromTemplate, type Kernel } from '../gpu/kernel.js';
+import { KernelFamily, kernelFromTemplate, kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import tiledEngine from '../../shaders/conv2d.gemm_tiled.wgsl';
 import forwardPass from '../../shaders/conv2d.forward.wgsl';
@@ -52,6 +52,7 @@ import winogradOutSource from '../../shaders/conv2d.winograd_out.wgsl';
 import winogradWSource from '../../shaders/conv2d.winograd_w.wgsl';
 import winogradDySource from '../../shaders/conv2d.winograd_dy.wgsl';
 import winogradDwSource from '../../shaders/conv2d.winograd_dw.wgsl';
+import winogradTilesLib from '../../shaders/lib/winograd_tiles.wgsl';
 
 export interface Conv2dParams {
   stride: number;
@@ -461,13 +462,22 @@ function runGemm(
   dispatchTiles(gpu, gemmKernels.get(pass), Math.ceil(N / 64) * Math.ceil(M / 64), uniforms, buffers, pass, opts);
 }
 
-const winogradInKernel: Kernel = { name: 'conv2d.winograd_in', source: winogradInSource };
-const winogradOutKernel: Kernel = { name: 'conv2d.winograd_out', source: winogradOutSource };
-const winogradWKernel: Kernel = { name: 'conv2d.winograd_w', source: winogradWSource };
-const winogradDyKernel: Kernel = { name: 'conv2d.winograd_dy', source: winogradDySource };
+const WINOGRAD_LIB = { winograd_tiles: winogradTilesLib };
+const winogradInKernel = kernelWithIncludes({ name: 'conv2d.winograd_in', source: winogradInSource }, WINOGRAD_LIB);
+const winogradOutKernel = kernelWithIncludes({ name: 'conv2d.winograd_out', source: winogradOutSource }, WINOGRAD_LIB);
+const winogradWKernel = kernelWithIncludes({ name: 'conv2d.winograd_w', source: winogradWSource }, WINOGRAD_LIB);
+const winogradDyKernel = kernelWithIncludes({ name: 'conv2d.winograd_dy', source: winogradDySource }, WINOGRAD_LIB);
 const winogradDwKernels = [false, true].map((add) =>
-  kernelFromTemplate(`conv2d.winograd_dw${add ? '.add' : ''}`, winogradDwSource, { STORE: add ? 'dw[i] += v;' : 'dw[i] = v;' }),
+  kernelFromTemplate(`conv2d.winograd_dw${add ? '.add' : ''}`, winogradDwSource, { STORE: add ? 'dw[i] += v;' : 'dw[i] = v;' }, undefined, undefined, WINOGRAD_LIB),
 );
+
+/** Tiles of one image and images per chunk, for transforms of `C` and `M` channels per tile element. */
+function winogradTiling(gpu: Gpu, op: string, N: number, C: number, M: number, H: number, W: number): { tilesW: number; tiles: number; chunk: number } {
+  const tilesW = Math.ceil(W / 2);
+  const tiles = Math.ceil(H / 2) * tilesW;
+  const chunk = Math.min(N, imagesPerChunk(gpu, op, [C * H * W, M * H * W, 16 * C * tiles, 16 * M * tiles]));
+  return { tilesW, tiles, chunk };
+}
 
 /**
  * Register variant, 3x3 stride 1 padding 1 with 16+ channels each side: Winograd F(2x2, 3x3)
@@ -516,11 +526,9 @@ function winogradConv(
   opts?: Conv2dOptions,
 ): void {
   const { N, C, M, H, W } = dims;
-  const tilesW = Math.ceil(W / 2);
-  const tiles = Math.ceil(H / 2) * tilesW;
+  const { tilesW, tiles, chunk } = winogradTiling(gpu, op, N, C, M, H, W);
   const srcImg = C * H * W;
   const dstImg = M * H * W;
-  const chunk = Math.min(N, imagesPerChunk(gpu, op, [srcImg, dstImg, 16 * C * tiles, 16 * M * tiles]));
   const v = Tensor.empty(gpu, [16, C, chunk * tiles]);
   const m = Tensor.empty(gpu, [16, M, chunk * tiles]);
   for (let n0 = 0; n0 < N; n0 += chunk) {
@@ -552,11 +560,9 @@ function winogradConv(
  */
 function winogradWeightGrad(gpu: Gpu, op: string, x: Tensor, dy: Tensor, dw: Tensor, g: Geometry, opts?: Conv2dOptions): void {
   const { N, C, Co, H, W } = g;
-  const tilesW = Math.ceil(W / 2);
-  const tiles = Math.ceil(H / 2) * tilesW;
+  const { tilesW, tiles, chunk } = winogradTiling(gpu, op, N, C, Co, H, W);
   const xImg = C * H * W;
   const yImg = Co * H * W;
-  const chunk = Math.min(N, imagesPerChunk(gpu, op, [xImg, yImg, 16 * C * tiles, 16 * Co * tiles]));
   const v = Tensor.empty(gpu, [16, C, chunk * tiles]);
   const dmt = Tensor.empty(gpu, [16, chunk * tiles, Co]);
   const dut = Tensor.empty(gpu, [16, C, Co]);
