@@ -40,6 +40,12 @@ export interface GpuOptions {
    * adapters; browsers need not.
    */
   quietWaits?: boolean;
+  /**
+   * Winograd F(2x2, 3x3) for every 3x3 stride-1 conv of the register variant (true) or for none
+   * (false), instead of where it pays (unset; see conv2d.ts `viaWinograd`). Tests use it to run a
+   * whole network through either algorithm; a conv's own Conv2dOptions.winograd comes first.
+   */
+  winograd?: boolean;
 }
 
 // Quiet waits in progress (of any Gpu in this process), the setImmediate they replaced, and the
@@ -139,6 +145,8 @@ export class Gpu {
   readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, pollTicks: 0 };
 
   private readonly quietWaits: boolean;
+  /** GpuOptions.winograd: the conv algorithm forced for this device's 3x3 stride-1 convs, if any. */
+  readonly winograd: boolean | undefined;
   /** Submits made so far (readAfterStep tells from it whether its step has been submitted). */
   private submitSerial = 0;
 
@@ -165,6 +173,7 @@ export class Gpu {
     this.profiling = !!options.profile && this.features.has('timestamp-query');
     this.poisonOnAcquire = !!options.poison;
     this.quietWaits = !!options.quietWaits;
+    this.winograd = options.winograd;
     device.lost.then((info) => {
       this.lostMessage = `${info.reason}: ${info.message}`;
     });

@@ -75,7 +75,7 @@ export interface Conv2dOptions {
   columns?: boolean;
   /** Share lane-uniform operands through subgroup broadcasts (default; honoured only where subgroups have exactly 4 lanes). */
   bcast?: boolean;
-  /** Register variant, 3x3 stride 1 padding 1: forward and dx by Winograd F(2x2, 3x3) (true: every such conv; false: none; default: see `viaWinograd`). */
+  /** Register variant, 3x3 stride 1 padding 1: forward, dx and dweight by Winograd F(2x2, 3x3) (true: every such conv; false: none; default: GpuOptions.winograd, else see `viaWinograd`). */
   winograd?: boolean;
 }
 
@@ -489,16 +489,24 @@ function winogradTiling(gpu: Gpu, op: string, N: number, C: number, M: number, H
  *                 layer3 4x4 16.5 / 16.7 -> 12.2 / 12.2, layer4 2x2 12.1 / 12.2 -> 14.5 / 13.4;
  *   dweight       layer1 24.7 -> 18.1, layer2 24.8 -> 17.2, layer3 27.6 -> 30.0, layer4 15.7 -> 52.1.
  * On small images a tile is most of an image: the 16/9 larger filters, and for dweight the 16
- * (C x Co) results of short reductions, are what is left to pay.
+ * (C x Co) results of short reductions, are what is left to pay. Whole steps, interleaved, with
+ * and without: 64 px batch 8 (75 M multiply-adds per conv) 797-914 against 992-1,021 ms; 64 px
+ * batch 2 (19 M) 415-431 against 421-549; 32 px batch 2 (4.7 M) 146-173 against 141-184, no
+ * gain; the default run's shape, 32 px batch 16 width 16 (2.4 M), 78-84 against 74-75, a loss.
+ * So convs under 16 M multiply-adds keep the direct kernels.
  */
 function viaWinograd(gpu: Gpu, variant: Conv2dVariant, g: Geometry, p: Conv2dParams, pass: 'forward' | 'dx' | 'dweight', opts?: Conv2dOptions): boolean {
-  if (variant !== 'registers' || opts?.winograd === false) return false;
+  const choice = opts?.winograd ?? gpu.winograd;
+  if (variant !== 'registers' || choice === false) return false;
   if (g.kh !== 3 || g.kw !== 3 || p.stride !== 1 || p.padding !== 1) return false;
   // The filter transforms are bound whole, and one image's transforms must fit a binding.
   const room = gpu.limits.maxBindingBytes - 256;
   const tiles = Math.ceil(g.H / 2) * Math.ceil(g.W / 2);
   if (16 * g.Co * g.C * 4 > room || 16 * Math.max(g.C, g.Co) * tiles * 4 > room) return false;
-  return opts?.winograd === true || (Math.min(g.H, g.W) >= (pass === 'dweight' ? 8 : 4) && g.C >= 16 && g.Co >= 16);
+  if (choice === true) return true;
+  // Small convs pay more for the three extra dispatches than they save (see above).
+  const macs = g.N * g.Co * g.H * g.W * g.C * 9;
+  return macs >= 16e6 && Math.min(g.H, g.W) >= (pass === 'dweight' ? 8 : 4) && g.C >= 16 && g.Co >= 16;
 }
 
 /** u (16, Co, C): the Winograd transform of every 3x3 filter of weight (Co, C, 3, 3). */

@@ -20,91 +20,95 @@ import { Rng } from '../../src/reference/random.js';
 import { useGpu } from '../helpers/gpu.js';
 import { judge, judgeSamples, ParityFixture, summary, type Judged } from './parity_fixture.js';
 
-const gpu = useGpu({ poison: true });
-const fx = new ParityFixture('resnet18_full');
-const meta = fx.meta as unknown as { classes: number; batch: number; size: number; weight_seed: number; param_names: string[]; first_draws: number[] };
+// Twice: with the conv algorithms the adapter picks, then with Winograd F(2x2, 3x3) forced on
+// every 3x3 stride-1 conv.
+for (const winograd of [undefined, true]) {
+  const gpu = useGpu({ poison: true, winograd });
+  const fx = new ParityFixture('resnet18_full');
+  const meta = fx.meta as unknown as { classes: number; batch: number; size: number; weight_seed: number; param_names: string[]; first_draws: number[] };
 
-function expectAll(group: string, judged: Judged[]): void {
-  console.log(summary(group, judged));
-  const bad = judged.filter((j) => !j.ok).map((j) => `${j.name}: ${j.err.toExponential(2)} vs torch-f32 ${j.torch32.toExponential(2)}`);
-  expect(bad, `${group}: tensors over the parity bound`).toEqual([]);
-}
+  function expectAll(group: string, judged: Judged[]): void {
+    console.log(summary(group, judged));
+    const bad = judged.filter((j) => !j.ok).map((j) => `${j.name}: ${j.err.toExponential(2)} vs torch-f32 ${j.torch32.toExponential(2)}`);
+    expect(bad, `${group}: tensors over the parity bound`).toEqual([]);
+  }
 
-describe('full-width ResNet18 parity with PyTorch (48x48, batch 2, seeded weights)', () => {
-  it('draws the same stream as the fixture script', () => {
-    const r = new Rng(meta.weight_seed);
-    expect(meta.first_draws.map(() => r.next())).toEqual(meta.first_draws);
-  });
-
-  // One model for the three steps below (split so no single test runs long on SwiftShader).
-  let model: ResNet18;
-  let images: Tensor;
-  let labels: Tensor;
-  const view = (all: Float32Array, name: string) => {
-    const e = model.arena.get(name);
-    return all.subarray(e.offset, e.offset + e.size);
-  };
-
-  beforeAll(() => {
-    const g = gpu();
-    model = new ResNet18(g, { numClasses: meta.classes, width: 64 });
-    const entries = model.entries.map((e) => ({ name: e.name, shape: e.kind === 'param' ? model.arena.get(e.name).shape : e.kind === 'buffer' ? e.tensor.shape : [] }));
-    const values = seededResNet18State(entries, meta.weight_seed);
-    const sd: StateDict = new Map();
-    for (const [k, v] of values) sd.set(k, { dtype: 'f32', shape: [...entries.find((e) => e.name === k)!.shape], data: v });
-    model.loadStateDict(sd, { strict: true });
-    images = Tensor.fromArray(g, fx.get('input'), [meta.batch, 3, meta.size, meta.size]);
-    labels = Tensor.fromArray(g, fx.get('labels'), [meta.batch], 'i32');
-  });
-
-  afterAll(() => {
-    model.destroy();
-    images.release();
-    labels.release();
-  });
-
-  it('eval-mode logits', async () => {
-    const evalLogits = evalForward(model, images);
-    const j = judge('eval/logits', await evalLogits.toFloat32(), fx.get('eval/logits'), fx.entry('eval/logits'));
-    evalLogits.release();
-    expectAll('full width eval logits', [j]);
-  });
-
-  it('train-mode logits, loss and sampled layer4/fc gradients', async () => {
-    const g = gpu();
-    model.train();
-    const tape = new Tape(g, true);
-    const logits = model.forward(tape, Var.leaf(images));
-    const loss = crossEntropy(tape, logits, labels);
-    tape.backward(loss, model.parameters);
-    const judged = [
-      judge('train/logits', await logits.data.toFloat32(), fx.get('train/logits'), fx.entry('train/logits')),
-      judge('train/loss', await loss.data.toFloat32(), fx.get('train/loss'), fx.entry('train/loss')),
-    ];
-    logits.free();
-    loss.free();
-    expectAll('full width train logits and loss', judged);
-    const grads = await model.arena.grads.toFloat32();
-    const gj = meta.param_names.map((n) => judgeSamples(`grad/${n}`, view(grads, n), fx.get(`grad/${n}`), fx.entry(`grad/${n}`)));
-    expect(gj.length).toBe(17);
-    expectAll('full width gradients (sampled)', gj);
-  });
-
-  it('one Adadelta step from those gradients (sampled updates)', async () => {
-    const p0 = await model.arena.params.toFloat32();
-    const opt = new Adadelta(model.arena);
-    opt.step();
-    const p1 = await model.arena.params.toFloat32();
-    opt.destroy();
-    const aj = meta.param_names.map((n) => {
-      const e = fx.entry(`adadelta/${n}`);
-      const before = view(p0, n);
-      const after = view(p1, n);
-      // Only the sampled elements are compared: difference just those.
-      const delta = new Float64Array(before.length);
-      for (const i of e.indices!) delta[i] = after[i]! - before[i]!;
-      return judgeSamples(`adadelta/${n}`, delta, fx.get(`adadelta/${n}`), e);
+  describe(`full-width ResNet18 parity with PyTorch (48x48, batch 2, seeded weights)${winograd ? ', Winograd forced' : ''}`, () => {
+    it('draws the same stream as the fixture script', () => {
+      const r = new Rng(meta.weight_seed);
+      expect(meta.first_draws.map(() => r.next())).toEqual(meta.first_draws);
     });
-    expectAll('full width Adadelta update (sampled)', aj);
+
+    // One model for the three steps below (split so no single test runs long on SwiftShader).
+    let model: ResNet18;
+    let images: Tensor;
+    let labels: Tensor;
+    const view = (all: Float32Array, name: string) => {
+      const e = model.arena.get(name);
+      return all.subarray(e.offset, e.offset + e.size);
+    };
+
+    beforeAll(() => {
+      const g = gpu();
+      model = new ResNet18(g, { numClasses: meta.classes, width: 64 });
+      const entries = model.entries.map((e) => ({ name: e.name, shape: e.kind === 'param' ? model.arena.get(e.name).shape : e.kind === 'buffer' ? e.tensor.shape : [] }));
+      const values = seededResNet18State(entries, meta.weight_seed);
+      const sd: StateDict = new Map();
+      for (const [k, v] of values) sd.set(k, { dtype: 'f32', shape: [...entries.find((e) => e.name === k)!.shape], data: v });
+      model.loadStateDict(sd, { strict: true });
+      images = Tensor.fromArray(g, fx.get('input'), [meta.batch, 3, meta.size, meta.size]);
+      labels = Tensor.fromArray(g, fx.get('labels'), [meta.batch], 'i32');
+    });
+
+    afterAll(() => {
+      model.destroy();
+      images.release();
+      labels.release();
+    });
+
+    it('eval-mode logits', async () => {
+      const evalLogits = evalForward(model, images);
+      const j = judge('eval/logits', await evalLogits.toFloat32(), fx.get('eval/logits'), fx.entry('eval/logits'));
+      evalLogits.release();
+      expectAll('full width eval logits', [j]);
+    });
+
+    it('train-mode logits, loss and sampled layer4/fc gradients', async () => {
+      const g = gpu();
+      model.train();
+      const tape = new Tape(g, true);
+      const logits = model.forward(tape, Var.leaf(images));
+      const loss = crossEntropy(tape, logits, labels);
+      tape.backward(loss, model.parameters);
+      const judged = [
+        judge('train/logits', await logits.data.toFloat32(), fx.get('train/logits'), fx.entry('train/logits')),
+        judge('train/loss', await loss.data.toFloat32(), fx.get('train/loss'), fx.entry('train/loss')),
+      ];
+      logits.free();
+      loss.free();
+      expectAll('full width train logits and loss', judged);
+      const grads = await model.arena.grads.toFloat32();
+      const gj = meta.param_names.map((n) => judgeSamples(`grad/${n}`, view(grads, n), fx.get(`grad/${n}`), fx.entry(`grad/${n}`)));
+      expect(gj.length).toBe(17);
+      expectAll('full width gradients (sampled)', gj);
+    });
+
+    it('one Adadelta step from those gradients (sampled updates)', async () => {
+      const p0 = await model.arena.params.toFloat32();
+      const opt = new Adadelta(model.arena);
+      opt.step();
+      const p1 = await model.arena.params.toFloat32();
+      opt.destroy();
+      const aj = meta.param_names.map((n) => {
+        const e = fx.entry(`adadelta/${n}`);
+        const before = view(p0, n);
+        const after = view(p1, n);
+        // Only the sampled elements are compared: difference just those.
+        const delta = new Float64Array(before.length);
+        for (const i of e.indices!) delta[i] = after[i]! - before[i]!;
+        return judgeSamples(`adadelta/${n}`, delta, fx.get(`adadelta/${n}`), e);
+      });
+      expectAll('full width Adadelta update (sampled)', aj);
+    });
   });
-});
+}
