@@ -2,6 +2,11 @@
 // engine results against them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Tensor } from '../../src/gpu/tensor.js';
+import { crossEntropy } from '../../src/nn/ops.js';
+import type { ResNet18 } from '../../src/nn/resnet.js';
+import { Tape, Var } from '../../src/nn/tape.js';
 import type { StateDict } from '../../src/nn/weights/state-dict.js';
 
 export const PARITY_DIR = join(__dirname, '..', 'fixtures', 'parity');
@@ -150,4 +155,29 @@ export function summary(group: string, judged: Judged[]): string {
   const worst = judged.reduce((a, b) => (b.ratio > a.ratio ? b : a));
   const maxErr = judged.reduce((a, b) => (b.err > a.err ? b : a));
   return `${group}: ${judged.length} tensors, largest error ${maxErr.err.toExponential(2)} (${maxErr.name}, torch-f32 ${maxErr.torch32.toExponential(2)}); closest to the bound ${worst.name} ${worst.err.toExponential(2)} vs torch-f32 ${worst.torch32.toExponential(2)} (${(100 * worst.ratio).toFixed(0)} % of the allowance)`;
+}
+
+/** Logs the group's summary and fails on every tensor over the parity bound, by name. */
+export function expectWithinBound(group: string, judged: Judged[]): void {
+  console.log(summary(group, judged));
+  const bad = judged.filter((j) => !j.ok).map((j) => `${j.name}: ${j.err.toExponential(2)} vs torch-f32 ${j.torch32.toExponential(2)}`);
+  expect(bad, `${group}: tensors over the parity bound`).toEqual([]);
+}
+
+/**
+ * One train-mode forward, the cross-entropy loss and its backward into the model's gradients;
+ * returns the logits and the loss judged against the fixture's train/logits and train/loss.
+ */
+export async function trainForwardBackward(model: ResNet18, images: Tensor, labels: Tensor, fx: ParityFixture): Promise<Judged[]> {
+  const tape = new Tape(model.gpu, true);
+  const logits = model.forward(tape, Var.leaf(images));
+  const loss = crossEntropy(tape, logits, labels);
+  tape.backward(loss, model.parameters);
+  const judged = [
+    judge('train/logits', await logits.data.toFloat32(), fx.get('train/logits'), fx.entry('train/logits')),
+    judge('train/loss', await loss.data.toFloat32(), fx.get('train/loss'), fx.entry('train/loss')),
+  ];
+  logits.free();
+  loss.free();
+  return judged;
 }

@@ -9,31 +9,24 @@
 // parity_fixture.ts (per tensor: engine error <= 4e-6 + 10 x PyTorch-float32's).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/gpu/tensor.js';
-import { crossEntropy } from '../../src/nn/ops.js';
 import { Adadelta } from '../../src/nn/optim.js';
 import { ResNet18 } from '../../src/nn/resnet.js';
-import { Tape, Var } from '../../src/nn/tape.js';
 import { evalForward } from '../../src/nn/train.js';
 import type { StateDict } from '../../src/nn/weights/state-dict.js';
 import { seededResNet18State } from '../../src/reference/resnet.js';
 import { Rng } from '../../src/reference/random.js';
 import { useGpu } from '../helpers/gpu.js';
-import { judge, judgeSamples, ParityFixture, summary, type Judged } from './parity_fixture.js';
+import { expectWithinBound, judge, judgeSamples, ParityFixture, trainForwardBackward } from './parity_fixture.js';
+
+const fx = new ParityFixture('resnet18_full');
+const meta = fx.meta as unknown as { classes: number; batch: number; size: number; weight_seed: number; param_names: string[]; first_draws: number[] };
 
 // Twice: with the conv algorithms the adapter picks, then with Winograd F(2x2, 3x3) forced on
 // every 3x3 stride-1 conv.
 for (const winograd of [undefined, true]) {
-  const gpu = useGpu({ poison: true, winograd });
-  const fx = new ParityFixture('resnet18_full');
-  const meta = fx.meta as unknown as { classes: number; batch: number; size: number; weight_seed: number; param_names: string[]; first_draws: number[] };
-
-  function expectAll(group: string, judged: Judged[]): void {
-    console.log(summary(group, judged));
-    const bad = judged.filter((j) => !j.ok).map((j) => `${j.name}: ${j.err.toExponential(2)} vs torch-f32 ${j.torch32.toExponential(2)}`);
-    expect(bad, `${group}: tensors over the parity bound`).toEqual([]);
-  }
-
   describe(`full-width ResNet18 parity with PyTorch (48x48, batch 2, seeded weights)${winograd ? ', Winograd forced' : ''}`, () => {
+    const gpu = useGpu({ poison: true, winograd });
+
     it('draws the same stream as the fixture script', () => {
       const r = new Rng(meta.weight_seed);
       expect(meta.first_draws.map(() => r.next())).toEqual(meta.first_draws);
@@ -70,27 +63,16 @@ for (const winograd of [undefined, true]) {
       const evalLogits = evalForward(model, images);
       const j = judge('eval/logits', await evalLogits.toFloat32(), fx.get('eval/logits'), fx.entry('eval/logits'));
       evalLogits.release();
-      expectAll('full width eval logits', [j]);
+      expectWithinBound('full width eval logits', [j]);
     });
 
     it('train-mode logits, loss and sampled layer4/fc gradients', async () => {
-      const g = gpu();
       model.train();
-      const tape = new Tape(g, true);
-      const logits = model.forward(tape, Var.leaf(images));
-      const loss = crossEntropy(tape, logits, labels);
-      tape.backward(loss, model.parameters);
-      const judged = [
-        judge('train/logits', await logits.data.toFloat32(), fx.get('train/logits'), fx.entry('train/logits')),
-        judge('train/loss', await loss.data.toFloat32(), fx.get('train/loss'), fx.entry('train/loss')),
-      ];
-      logits.free();
-      loss.free();
-      expectAll('full width train logits and loss', judged);
+      expectWithinBound('full width train logits and loss', await trainForwardBackward(model, images, labels, fx));
       const grads = await model.arena.grads.toFloat32();
       const gj = meta.param_names.map((n) => judgeSamples(`grad/${n}`, view(grads, n), fx.get(`grad/${n}`), fx.entry(`grad/${n}`)));
       expect(gj.length).toBe(17);
-      expectAll('full width gradients (sampled)', gj);
+      expectWithinBound('full width gradients (sampled)', gj);
     });
 
     it('one Adadelta step from those gradients (sampled updates)', async () => {
@@ -108,7 +90,7 @@ for (const winograd of [undefined, true]) {
         for (const i of e.indices!) delta[i] = after[i]! - before[i]!;
         return judgeSamples(`adadelta/${n}`, delta, fx.get(`adadelta/${n}`), e);
       });
-      expectAll('full width Adadelta update (sampled)', aj);
+      expectWithinBound('full width Adadelta update (sampled)', aj);
     });
   });
 }
