@@ -31,7 +31,7 @@
 //   conv1 7x7/2 634/656/592 -> 372/297/241; layer1 416/358/373 -> 266/155/168; layer2 725/313/472
 //   -> 115/118/153; layer4 340/236/623 -> 109/133/466. Whole ResNet18 train step (64 px, batch 8):
 //   20.5 s -> 10.4 s (load 3-5); then bounds checks off, broadcasts, flat loop: 6.5 -> 4.2-4.7 s.
-import { bindRange } from './elementwise.js';
+import { bindRange, type RangeBinding } from './elementwise.js';
 import { fillTensor } from './fill.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
@@ -471,12 +471,28 @@ const winogradDwKernels = [false, true].map((add) =>
   kernelFromTemplate(`conv2d.winograd_dw${add ? '.add' : ''}`, winogradDwSource, { STORE: add ? 'dw[i] += v;' : 'dw[i] = v;' }, undefined, undefined, WINOGRAD_LIB),
 );
 
+interface WinogradTiling {
+  tilesW: number;
+  /** Tiles per image. */
+  tiles: number;
+  /** Images per chunk. */
+  chunk: number;
+}
+
 /** Tiles of one image and images per chunk, for transforms of `C` and `M` channels per tile element. */
-function winogradTiling(gpu: Gpu, op: string, N: number, C: number, M: number, H: number, W: number): { tilesW: number; tiles: number; chunk: number } {
+function winogradTiling(gpu: Gpu, op: string, N: number, C: number, M: number, H: number, W: number): WinogradTiling {
   const tilesW = Math.ceil(W / 2);
   const tiles = Math.ceil(H / 2) * tilesW;
   const chunk = Math.min(N, imagesPerChunk(gpu, op, [C * H * W, M * H * W, 16 * C * tiles, 16 * M * tiles]));
   return { tilesW, tiles, chunk };
+}
+
+/** Records v (16, C, NT) = the input transforms of the nc images of src (C channels) from element `off` of its binding. */
+function winogradInput(gpu: Gpu, src: RangeBinding, C: number, H: number, W: number, t: WinogradTiling, NT: number, v: Tensor, opts?: Conv2dOptions): RangeBinding['binding'] {
+  const vb = bindRange(v, 0, 16 * C * NT).binding;
+  const u = new Uint32Array([C, H, W, t.tilesW, t.tiles, NT, src.off, 0]);
+  dispatchTiles(gpu, winogradInKernel, Math.ceil((C * NT) / 64), u, [src.binding, vb], 'winograd_in', opts);
+  return vb;
 }
 
 /**
@@ -534,7 +550,8 @@ function winogradConv(
   opts?: Conv2dOptions,
 ): void {
   const { N, C, M, H, W } = dims;
-  const { tilesW, tiles, chunk } = winogradTiling(gpu, op, N, C, M, H, W);
+  const t = winogradTiling(gpu, op, N, C, M, H, W);
+  const { tilesW, tiles, chunk } = t;
   const srcImg = C * H * W;
   const dstImg = M * H * W;
   const v = Tensor.empty(gpu, [16, C, chunk * tiles]);
@@ -544,10 +561,8 @@ function winogradConv(
     const NT = nc * tiles;
     const sb = bindRange(src, n0 * srcImg, nc * srcImg);
     const db = bindRange(dst, n0 * dstImg, nc * dstImg);
-    const vb = bindRange(v, 0, 16 * C * NT).binding;
+    const vb = winogradInput(gpu, sb, C, H, W, t, NT, v, opts);
     const mb = bindRange(m, 0, 16 * M * NT).binding;
-    const uin = new Uint32Array([C, H, W, tilesW, tiles, NT, sb.off, 0]);
-    dispatchTiles(gpu, winogradInKernel, Math.ceil((C * NT) / 64), uin, [sb.binding, vb], 'winograd_in', opts);
     // Element e: m[e] (M x NT) = U_e (M x C) * v[e] (C x NT), U_e = u[e] or, flipped, u[s(e)]^T.
     const d = { M, N: NT, C, H: 1, W: NT, Ho: 1, Wo: NT, kh: 1, kw: 1, stride: 1, pad: 0, xOff: 0, yOff: 0, hasBias: false };
     const layout = flipped ? { rowStride: 1, chanStride: M } : { rowStride: C, chanStride: 1 };
@@ -564,11 +579,15 @@ function winogradConv(
  * dw (Co, C, 3, 3) of the 3x3 stride-1 padding-1 conv of x (N, C, H, W), given dy, by Winograd:
  * per element e, dU_e (Co x C) = dM_e (Co x NT) * V_e^T with V = the input transform of x and
  * dM = A dY A^T per tile, then dw = G^T dU G. The GEMMs run as one batched 1x1 direct conv that
- * produces dU^T (rows c, positions o, channels = tiles), so dM is stored tiles x Co.
+ * produces dU^T (rows c, positions o, channels = tiles), so dM is stored tiles x Co. V is computed
+ * again rather than kept from the forward: it is 4x the size of x, held from forward to backward
+ * for every conv, to save ~1 ms per conv at 64 px batch 8 (the filter transforms, ~0.6 ms per
+ * pass, are likewise made per pass).
  */
 function winogradWeightGrad(gpu: Gpu, op: string, x: Tensor, dy: Tensor, dw: Tensor, g: Geometry, opts?: Conv2dOptions): void {
   const { N, C, Co, H, W } = g;
-  const { tilesW, tiles, chunk } = winogradTiling(gpu, op, N, C, Co, H, W);
+  const t = winogradTiling(gpu, op, N, C, Co, H, W);
+  const { tilesW, tiles, chunk } = t;
   const xImg = C * H * W;
   const yImg = Co * H * W;
   const v = Tensor.empty(gpu, [16, C, chunk * tiles]);
@@ -579,9 +598,8 @@ function winogradWeightGrad(gpu: Gpu, op: string, x: Tensor, dy: Tensor, dw: Ten
     const NT = nc * tiles;
     const xb = bindRange(x, n0 * xImg, nc * xImg);
     const dyb = bindRange(dy, n0 * yImg, nc * yImg);
-    const vb = bindRange(v, 0, 16 * C * NT).binding;
+    const vb = winogradInput(gpu, xb, C, H, W, t, NT, v, opts);
     const mb = bindRange(dmt, 0, 16 * Co * NT).binding;
-    dispatchTiles(gpu, winogradInKernel, Math.ceil((C * NT) / 64), new Uint32Array([C, H, W, tilesW, tiles, NT, xb.off, 0]), [xb.binding, vb], 'winograd_in', opts);
     dispatchTiles(gpu, winogradDyKernel, Math.ceil((Co * NT) / 64), new Uint32Array([Co, H, W, tilesW, tiles, NT, dyb.off, 0]), [dyb.binding, mb], 'winograd_dy', opts);
     // Element e: dU_e^T (C x Co) = V_e (C x NT, the "weight") * dM_e^T (NT x Co, the "input").
     const d = { M: C, N: Co, C: NT, H: 1, W: Co, Ho: 1, Wo: Co, kh: 1, kw: 1, stride: 1, pad: 0, xOff: 0, yOff: 0, hasBias: false };
