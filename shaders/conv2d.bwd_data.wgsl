@@ -37,7 +37,10 @@ fn loadB(ki: KInfo, ni: NInfo) -> f32 {
   return select(0.0, dy[select(0u, ni.dyIdx + ki.dyC, ok)], ok);
 }
 
-fn storeC(m: u32, ni: NInfo, v: f32) {
+// One split over all of k.
+fn kPerSplit() -> u32 { return P.K; }
+
+fn storeC(m: u32, ni: NInfo, v: f32, s: u32) {
   if (ni.ok && m < P.M) {
     dcol[m * P.N + ni.n] = v;
   }

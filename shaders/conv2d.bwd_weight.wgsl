@@ -3,13 +3,15 @@
 // m = output channel o, n = (c, ky, kx), k = (image, oh, ow) within this batch chunk:
 // A[m, k] = dy[image, m, oh, ow], B[k, n] = x[image, c, oh*s - p + ky, ow*s - p + kx] (0 in the padding).
 // Batch chunks after the first add to dweight (accumulate = 1); the first overwrites it.
+// Split-K (kSplit > 0, src/kernels/conv2d.ts chooses it when the M x N tiles are few): each split
+// writes its own partial sums (accumulate = 0), and conv2d.split_sum.wgsl adds them up into dweight.
 // xOff/dyOff: element offsets of the chunk inside its 256-byte-aligned binding.
 
 struct Params {
   M: u32, N: u32, K: u32, C: u32,
   H: u32, W: u32, Ho: u32, Wo: u32,
   kh: u32, kw: u32, stride: u32, pad: u32,
-  xOff: u32, dyOff: u32, accumulate: u32, _p0: u32,
+  xOff: u32, dyOff: u32, accumulate: u32, kSplit: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -53,9 +55,12 @@ fn loadB(ki: KInfo, ni: NInfo) -> f32 {
   return select(0.0, x[select(0u, idx, ok)], ok);
 }
 
-fn storeC(m: u32, ni: NInfo, v: f32) {
+// kSplit 0: one split; else positions per split, and dw holds (splits, M, N) partial sums.
+fn kPerSplit() -> u32 { return select(P.K, P.kSplit, P.kSplit != 0u); }
+
+fn storeC(m: u32, ni: NInfo, v: f32, s: u32) {
   if (ni.ok && m < P.M) {
-    let i = m * P.N + ni.n;
+    let i = (s * P.M + m) * P.N + ni.n;
     if (P.accumulate != 0u) { dw[i] = dw[i] + v; } else { dw[i] = v; }
   }
 }

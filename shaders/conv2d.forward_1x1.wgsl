@@ -43,7 +43,10 @@ fn loadB(ki: KInfo, ni: NInfo) -> f32 {
   return select(0.0, x[select(0u, ni.xIdx + ki.cOff, ok)], ok);
 }
 
-fn storeC(m: u32, ni: NInfo, v: f32) {
+// One split over all of k.
+fn kPerSplit() -> u32 { return P.K; }
+
+fn storeC(m: u32, ni: NInfo, v: f32, s: u32) {
   if (ni.ok && m < P.M) {
     var r = v;
     if (P.hasBias != 0u) { r += bias[m]; }

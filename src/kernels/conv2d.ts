@@ -3,7 +3,8 @@
 //
 // Two variants, chosen in `conv2dVariant` only:
 // - 'tiled' (real GPUs): implicit GEMMs, pass code (shaders/conv2d.<pass>.wgsl) plugged into the
-//   shared-memory engine conv2d.gemm_tiled.wgsl.
+//   shared-memory engine conv2d.gemm_tiled.wgsl. Backward-weight splits its k (the positions)
+//   when its weight-sized output has few tiles (`tiledSplitK`), summing the partials after.
 // - 'registers' (SwiftShader): barrier-free register tiles. Forward is conv2d.direct_regs.wgsl (16
 //   output channels x 8 positions per invocation, taps outer, channels inner; invocations along
 //   positions, or along channels when there are < 32 positions); dx is the same kernel run on dy
@@ -44,6 +45,7 @@ import bwdWeightPass from '../../shaders/conv2d.bwd_weight.wgsl';
 import col2imSource from '../../shaders/conv2d.col2im.wgsl';
 import im2colSource from '../../shaders/conv2d.im2col.wgsl';
 import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
+import splitSumSource from '../../shaders/conv2d.split_sum.wgsl';
 import directRegsSource from '../../shaders/conv2d.direct_regs.wgsl';
 import bwdWeightRegsSource from '../../shaders/conv2d.bwd_weight_regs.wgsl';
 import bwdWeightRowsSource from '../../shaders/conv2d.bwd_weight_rows.wgsl';
@@ -77,6 +79,8 @@ export interface Conv2dOptions {
   bcast?: boolean;
   /** Register variant, 3x3 stride 1 padding 1: forward, dx and dweight by Winograd F(2x2, 3x3) (true: every such conv; false: none; default: GpuOptions.winograd, else see `viaWinograd`). */
   winograd?: boolean;
+  /** 'tiled' variant, backward-weight: k (the batch's positions) cut into this many splits (1: none; default: see `tiledSplitK`). */
+  splitK?: number;
 }
 
 /** The one place where the engine is chosen per adapter. */
@@ -449,7 +453,7 @@ function im2col(gpu: Gpu, g: Geometry, p: Conv2dParams, nc: number, x: { buffer:
   gpu.dispatch(im2colKernel, { uniforms: u, buffers: [x, bindRange(col, 0, nc * rows * hwo).binding], workgroups: [Math.ceil(g.Wo / 32), rows, nc] });
 }
 
-/** Records one GEMM-shaped dispatch of `pass` ('tiled' variant) over an M x N output, 64 x 64 per workgroup. */
+/** Records one GEMM-shaped dispatch of `pass` ('tiled' variant) over an M x N output, 64 x 64 per workgroup, for each of `splits` k splits. */
 function runGemm(
   gpu: Gpu,
   pass: PassName,
@@ -458,9 +462,44 @@ function runGemm(
   uniforms: Uint32Array,
   buffers: readonly { buffer: GPUBuffer; offset: number; size: number }[],
   opts?: Conv2dOptions,
+  splits = 1,
 ): void {
-  dispatchTiles(gpu, gemmKernels.get(pass), Math.ceil(N / 64) * Math.ceil(M / 64), uniforms, buffers, pass, opts);
+  dispatchTiles(gpu, gemmKernels.get(pass), splits * Math.ceil(N / GEMM_TILE) * Math.ceil(M / GEMM_TILE), uniforms, buffers, pass, opts);
 }
+
+/** Output tile (both sides) and k depth of the 'tiled' engine, conv2d.gemm_tiled.wgsl's BM = BN and BK. */
+const GEMM_TILE = 64;
+const GEMM_BK = 16;
+/**
+ * Split-K for the 'tiled' backward-weight GEMM. Its M x N is the weight (Cout x C*kh*kw) and its
+ * k the batch's positions, so early layers have few tiles over a long k: ResNet18's layer1 at
+ * 224 px, batch 32, is 9 workgroups of 64 x 64 each summing 100,352 products, which leaves all but
+ * 9 of a large GPU's cores idle. Splitting k gives each split's workgroups their own partial sums
+ * (splits x M x N floats), which conv2d.split_sum.wgsl then adds up in a fixed order.
+ */
+const SPLIT_TARGET_WORKGROUPS = 1024; // ~8 per compute unit of a 132-unit GPU
+const SPLIT_MIN_K = 512; // positions per split at least: each workgroup's k loop stays long against its set-up and store
+
+export interface SplitK {
+  splits: number;
+  /** k per split, a multiple of the engine's k depth; the last split may be shorter. */
+  kPer: number;
+}
+
+/** Splits of a 'tiled' backward-weight GEMM over M x N with k = K, `requested` or chosen by tile count; capped so the partials fit one binding. */
+export function tiledSplitK(M: number, N: number, K: number, maxBindingBytes: number, requested?: number): SplitK {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
+    throw new RangeError(`conv2d: splitK must be a positive integer, got ${requested}`);
+  }
+  const tiles = Math.ceil(M / GEMM_TILE) * Math.ceil(N / GEMM_TILE);
+  let splits = requested ?? Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(K / SPLIT_MIN_K));
+  splits = Math.max(1, Math.min(splits, Math.floor(maxBindingBytes / (M * N * 4)), Math.ceil(K / GEMM_BK)));
+  if (splits === 1) return { splits: 1, kPer: K };
+  const kPer = Math.ceil(Math.ceil(K / splits) / GEMM_BK) * GEMM_BK;
+  return { splits: Math.ceil(K / kPer), kPer };
+}
+
+const splitSumKernel: Kernel = { name: 'conv2d.split_sum', source: splitSumSource };
 
 const WINOGRAD_LIB = { winograd_tiles: winogradTilesLib };
 const winogradInKernel = kernelWithIncludes({ name: 'conv2d.winograd_in', source: winogradInSource }, WINOGRAD_LIB);
@@ -868,8 +907,20 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       dispatchTiles(gpu, kernel, g.kh * mTiles * nTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       continue;
     }
-    const u = new Uint32Array([g.Co, cols, nc * g.Ho * g.Wo, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
-    runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
+    const K = nc * g.Ho * g.Wo;
+    const split = tiledSplitK(g.Co, cols, K, gpu.limits.maxBindingBytes, opts?.splitK);
+    if (split.splits === 1) {
+      const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
+      runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
+      continue;
+    }
+    const count = g.Co * cols;
+    const part = Tensor.empty(gpu, [split.splits, g.Co, cols]);
+    const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, 0, split.kPer]);
+    runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, part.binding], opts, split.splits);
+    const su = new Uint32Array([count, split.splits, n0 > 0 ? 1 : 0, 0]);
+    dispatchTiles(gpu, splitSumKernel, Math.ceil(count / 256), su, [part.binding, dw.binding], 'split_sum', opts);
+    part.release();
   }
   col?.release();
   return dw;

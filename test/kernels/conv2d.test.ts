@@ -14,6 +14,7 @@ import {
   conv2dBackwardWeight,
   conv2dForward,
   conv2dOutputSize,
+  tiledSplitK,
   type Conv2dOptions,
   type Conv2dParams,
 } from '../../src/kernels/conv2d.js';
@@ -245,6 +246,40 @@ describe('conv2d kernels vs reference', () => {
   });
 });
 
+describe('tiled backward-weight split-K', () => {
+  const gpu = useGpu({ poison: true });
+  it('chooses splits by tile count, in whole k tiles, within the binding limit', () => {
+    // ResNet18 layer1 at 224 px, batch 32: 9 tiles of 64 x 64 over k = 100,352 positions.
+    const l1 = tiledSplitK(64, 576, 100352, 2 ** 31);
+    expect(l1.splits).toBeGreaterThanOrEqual(100);
+    expect(l1.kPer % 16).toBe(0);
+    expect((l1.splits - 1) * l1.kPer).toBeLessThan(100352);
+    expect(l1.splits * l1.kPer).toBeGreaterThanOrEqual(100352);
+    // Enough tiles already, or too short a k: one split.
+    expect(tiledSplitK(512, 4608, 392, 2 ** 31)).toEqual({ splits: 1, kPer: 392 });
+    expect(tiledSplitK(64, 64, 1000, 2 ** 31)).toEqual({ splits: 1, kPer: 1000 });
+    // The partials (splits x M x N floats) must fit one binding: 64 x 576 x 4 bytes x 3 = 442,368.
+    expect(tiledSplitK(64, 576, 100352, 442368).splits).toBe(3);
+    expect(tiledSplitK(64, 576, 100352, 442367).splits).toBe(2);
+    // A requested count is honoured, except that no split is left empty: k = 40 is 3 tiles of 16.
+    expect(tiledSplitK(8, 8, 40, 2 ** 31, 7)).toEqual({ splits: 3, kPer: 16 });
+    expect(tiledSplitK(8, 8, 40, 2 ** 31, 2)).toEqual({ splits: 2, kPer: 32 });
+    expect(() => tiledSplitK(8, 8, 40, 2 ** 31, 0)).toThrow(/splitK/);
+  });
+  // Forced splits on k that no split divides evenly (k = batch x Ho x Wo), and a shape whose k
+  // (2 x 24 x 24 = 1152) gets two splits by itself.
+  for (const splitK of [2, 3, 5]) {
+    it(`${splitK} splits`, async () => {
+      await checkCase(gpu(), c('3x3/1 C=5 9x7 batch 3', 3, 5, 9, 7, 6, 3, 1, 1), { variant: 'tiled', splitK });
+      await checkCase(gpu(), c('3x3/2 C=16 13x11 batch 2', 2, 16, 13, 11, 70, 3, 2, 1, false), { variant: 'tiled', splitK });
+    });
+  }
+  it('splits by itself when the tiles are few and k is long', async () => {
+    expect(tiledSplitK(8, 27, 1152, gpu().limits.maxBindingBytes).splits).toBe(2);
+    await checkCase(gpu(), c('3x3/1 C=3 24x24 batch 2', 2, 3, 24, 24, 8, 3, 1, 1), { variant: 'tiled' });
+  });
+});
+
 describe('conv2d splits work over bindings smaller than one batch', () => {
   // 8 KiB bindings hold three 3x13x13 images (2028 bytes each) but not five, so every pass runs
   // in chunks (bwd data per image: its column buffer takes 5292 bytes per image), and chunks start
@@ -271,6 +306,8 @@ describe('conv2d splits work over bindings smaller than one batch', () => {
       if (variant === 'registers') await checkCase(gpu(), c('dead taps 5x5 on 2x3 16->4', 5, 16, 2, 3, 4, 5, 1, 2), { variant });
       // Winograd (forced: 8 channels) keeps its transforms of 3 images per chunk (2 KiB each).
       if (variant === 'registers') await checkCase(gpu(), c('split Winograd 3x3 8->8 4x4', 5, 8, 4, 4, 8, 3, 1, 1), { variant, winograd: true });
+      // Split-K partials summed into the weight gradient of every chunk after the first.
+      if (variant === 'tiled') await checkCase(gpu(), c('split-K 3x3/2 3->4 13x13', 5, 3, 13, 13, 4, 3, 2, 1), { variant, splitK: 3 });
     });
   }
 });
