@@ -8,6 +8,7 @@ import { GpuError } from '../src/gpu/errors.js';
 import { createNodeGpu } from '../src/gpu/node.js';
 import { formatReport, resultFileName } from './report.js';
 import { runBench, type BenchOptions, type CaseGroup } from './run.js';
+import { CONV2D_VARIANTS } from '../src/kernels/conv2d.js';
 
 const GROUPS: readonly CaseGroup[] = ['kernels', 'train', 'infer'];
 
@@ -30,7 +31,8 @@ const SPEC: CommandSpec = {
     { name: 'filter', type: 'list', help: 'only kernel cases whose name contains one of these texts (e.g. conv2d.forward,layer4)', meta: 'TEXT,..' },
     { name: 'width', type: 'int', help: 'layer1 channels of the stepped model; 64 is ResNet18, narrower keeps its topology (smoke runs)', default: 64, meta: 'N' },
     { name: 'trace', type: 'boolean', help: 'print every dispatch of the profiled step in order (kernel, ms) on stderr, to find the layer behind a kernel' },
-    { name: 'all-variants', type: 'boolean', help: 'time conv2d with every GEMM engine (registers, tiled), not only the adapter default' },
+    { name: 'all-variants', type: 'boolean', help: 'time conv2d with every GEMM engine (registers, tiled, tiled128), not only the adapter default' },
+    { name: 'conv-variant', type: 'string', help: 'conv2d GEMM engine for the whole run instead of the adapter default (registers on SwiftShader, tiled elsewhere)', choices: [...CONV2D_VARIANTS], meta: 'NAME' },
     { name: 'timing', type: 'string', help: 'kernel timing: GPU timestamps when the adapter has them (auto), or synchronised wall time', default: 'auto', choices: ['auto', 'gpu', 'wall'] },
     { name: 'ceilings', type: 'boolean', help: 'measure copy bandwidth and matmul GFLOP/s for the % columns (--no-ceilings skips)', default: true },
     { name: 'validate-macs', type: 'number', help: 'reference cost above which a case is validated at batch 1', default: 3e8, meta: 'N' },
@@ -65,7 +67,8 @@ async function main(argv: string[]): Promise<number> {
   const a = parsed.options;
   const groups = parseGroups(String(a.case));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
-  const gpu = await createNodeGpu({ adapter: a.adapter as string | undefined, log });
+  const convVariant = a.convVariant as string | undefined;
+  const gpu = await createNodeGpu({ adapter: a.adapter as string | undefined, log, conv2dVariant: convVariant });
   try {
     const quick = a.quick === true;
     const swift = gpu.adapter.isSwiftShader;
@@ -87,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
       width: positive('width', a.width, 64),
       ceilings: a.ceilings !== false,
       allVariants: a.allVariants === true,
+      convVariant,
       trace: a.trace === true,
       serial: a.serial === true,
       vsTorch: a.vsTorch === true,

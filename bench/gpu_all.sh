@@ -14,5 +14,6 @@ run() {
 }
 run quick --quick                                     # smoke: every path once, small
 run default --vs-torch                                # 224x224, batch 32: kernel lab, train, infer, PyTorch
-run variants --case kernels --all-variants --filter conv2d  # both conv engines on this adapter
+run variants --case kernels --all-variants --filter conv2d  # every conv engine on this adapter
+run train128 --case train --conv-variant tiled128        # the step with the 128 x 128 GEMM engine
 run batch64 --case train,infer --batch 64 --vs-torch  # throughput at a larger batch

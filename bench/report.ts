@@ -24,7 +24,7 @@ function table(header: string[], rows: string[][], rightAligned: Set<number>): s
 export function formatReport(r: BenchReport): string {
   const out: string[] = [];
   const o = r.options;
-  out.push(`brainmri bench: ${r.adapter.label}${r.adapter.isSwiftShader ? ' [CPU emulation]' : ''}`);
+  out.push(`brainmri bench: ${r.adapter.label}${r.adapter.isSwiftShader ? ' [CPU emulation]' : ''}${o.convVariant ? `; conv2d engine forced: ${o.convVariant}` : ''}`);
   const method = r.cases[0]?.method ?? (r.adapter.timestampQuery && o.timing !== 'wall' ? 'gpu-timestamps' : 'wall-sync');
   out.push(
     `  ResNet18 res ${o.res} batch ${o.batch} (${fmt(r.model.train_gflop_per_image)} GFLOP/image per training step); ` +
@@ -112,5 +112,6 @@ export function resultFileName(r: BenchReport): string {
     .replace(/^-|-$/g, '')
     .slice(0, 60);
   const groups = r.options.groups.length === 3 ? '' : `_${r.options.groups.join('+')}`;
-  return `${slug || 'adapter'}_${r.date.slice(0, 10)}_r${r.options.res}b${r.options.batch}${r.options.quick ? '_quick' : ''}${groups}.json`;
+  const variant = r.options.convVariant ? `_${r.options.convVariant}` : '';
+  return `${slug || 'adapter'}_${r.date.slice(0, 10)}_r${r.options.res}b${r.options.batch}${r.options.quick ? '_quick' : ''}${groups}${variant}.json`;
 }

@@ -30,6 +30,8 @@ export interface BenchOptions {
   ceilings: boolean;
   /** Time conv2d with every GEMM engine, not only the adapter's default. */
   allVariants: boolean;
+  /** The conv2d engine forced for the whole run (GpuOptions.conv2dVariant), if not the adapter's default. */
+  convVariant?: string;
   /** Print every dispatch of the profiled step in order. */
   trace?: boolean;
   /** Time each step alone instead of pipelined (see StepOptions.serial). */

@@ -37,6 +37,11 @@ fn loadB(ki: KInfo, ni: NInfo) -> f32 {
   return select(0.0, dy[select(0u, ni.dyIdx + ki.dyC, ok)], ok);
 }
 
+// Staging order for the 128 x 128 engine (neighbouring invocations on neighbouring addresses):
+// A = weight read transposed (m contiguous); B = dy along positions.
+const A_K_FAST = false;
+const B_K_FAST = false;
+
 // One split over all of k.
 fn kPerSplit() -> u32 { return P.K; }
 

@@ -55,6 +55,11 @@ fn loadB(ki: KInfo, ni: NInfo) -> f32 {
   return select(0.0, x[select(0u, idx, ok)], ok);
 }
 
+// Staging order for the 128 x 128 engine (neighbouring invocations on neighbouring addresses):
+// A = dy and B = x, both along positions (k).
+const A_K_FAST = true;
+const B_K_FAST = true;
+
 // kSplit 0: one split; else positions per split, and dw holds (splits, M, N) partial sums.
 fn kPerSplit() -> u32 { return select(P.K, P.kSplit, P.kSplit != 0u); }
 

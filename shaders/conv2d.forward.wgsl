@@ -51,6 +51,11 @@ fn loadB(ki: KInfo, ni: NInfo) -> f32 {
   return select(0.0, x[select(0u, idx, ok)], ok);
 }
 
+// Staging order for the 128 x 128 engine (neighbouring invocations on neighbouring addresses):
+// A = weight rows (k contiguous); B = x along positions.
+const A_K_FAST = true;
+const B_K_FAST = false;
+
 // One split over all of k.
 fn kPerSplit() -> u32 { return P.K; }
 

@@ -46,6 +46,12 @@ export interface GpuOptions {
    * whole network through either algorithm; a conv's own Conv2dOptions.winograd comes first.
    */
   winograd?: boolean;
+  /**
+   * The conv2d GEMM engine for this device instead of the adapter's default ('registers' on
+   * SwiftShader, 'tiled' elsewhere); the bench's --conv-variant. A conv's own Conv2dOptions.variant
+   * comes first. (A string here: src/kernels/conv2d.ts checks it against CONV2D_VARIANTS.)
+   */
+  conv2dVariant?: string;
 }
 
 // Quiet waits in progress (of any Gpu in this process), the setImmediate they replaced, and the
@@ -147,6 +153,8 @@ export class Gpu {
   private readonly quietWaits: boolean;
   /** GpuOptions.winograd: the conv algorithm forced for this device's 3x3 stride-1 convs, if any. */
   readonly winograd: boolean | undefined;
+  /** GpuOptions.conv2dVariant: the conv2d engine forced for this device, if any. */
+  readonly conv2dVariant: string | undefined;
   /** Submits made so far (readAfterStep tells from it whether its step has been submitted). */
   private submitSerial = 0;
 
@@ -174,6 +182,7 @@ export class Gpu {
     this.poisonOnAcquire = !!options.poison;
     this.quietWaits = !!options.quietWaits;
     this.winograd = options.winograd;
+    this.conv2dVariant = options.conv2dVariant;
     device.lost.then((info) => {
       this.lostMessage = `${info.reason}: ${info.message}`;
     });

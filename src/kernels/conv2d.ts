@@ -1,10 +1,14 @@
 // conv2d: forward, backward to input, weight and bias on the GPU.
 // x: (N, C, H, W)  weight: (Cout, C, kh, kw)  bias: (Cout)  y: (N, Cout, Ho, Wo), f32 NCHW.
 //
-// Two variants, chosen in `conv2dVariant` only:
+// Three variants, chosen in `conv2dVariant` only:
 // - 'tiled' (real GPUs): implicit GEMMs, pass code (shaders/conv2d.<pass>.wgsl) plugged into the
-//   shared-memory engine conv2d.gemm_tiled.wgsl. Backward-weight splits its k (the positions)
-//   when its weight-sized output has few tiles (`tiledSplitK`), summing the partials after.
+//   shared-memory engine conv2d.gemm_tiled.wgsl (64 x 64 tiles, 4 x 4 per invocation).
+//   Backward-weight splits its k (the positions) when its weight-sized output has few tiles
+//   (`tiledSplitK`), summing the partials after.
+// - 'tiled128': the same passes in conv2d.gemm_tiled128.wgsl (128 x 128 tiles, 8 x 8 per
+//   invocation, vec4 reads of workgroup memory). Not a default yet: it waits for a GPU
+//   measurement against 'tiled' (bench --all-variants, --conv-variant; docs/gpu-machine.md).
 // - 'registers' (SwiftShader): barrier-free register tiles. Forward is conv2d.direct_regs.wgsl (16
 //   output channels x 8 positions per invocation, taps outer, channels inner; invocations along
 //   positions, or along channels when there are < 32 positions); dx is the same kernel run on dy
@@ -38,6 +42,7 @@ import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
 import tiledEngine from '../../shaders/conv2d.gemm_tiled.wgsl';
+import tiled128Engine from '../../shaders/conv2d.gemm_tiled128.wgsl';
 import forwardPass from '../../shaders/conv2d.forward.wgsl';
 import forward1x1Pass from '../../shaders/conv2d.forward_1x1.wgsl';
 import bwdDataPass from '../../shaders/conv2d.bwd_data.wgsl';
@@ -61,7 +66,7 @@ export interface Conv2dParams {
   padding: number;
 }
 
-export type Conv2dVariant = 'registers' | 'tiled';
+export type Conv2dVariant = 'registers' | 'tiled' | 'tiled128';
 
 /** Overrides for tests and benchmarks; production code passes nothing. */
 export interface Conv2dOptions {
@@ -79,16 +84,24 @@ export interface Conv2dOptions {
   bcast?: boolean;
   /** Register variant, 3x3 stride 1 padding 1: forward, dx and dweight by Winograd F(2x2, 3x3) (true: every such conv; false: none; default: GpuOptions.winograd, else see `viaWinograd`). */
   winograd?: boolean;
-  /** 'tiled' variant, backward-weight: k (the batch's positions) cut into this many splits (1: none; default: see `tiledSplitK`). */
+  /** 'tiled' variants, backward-weight: k (the batch's positions) cut into this many splits (1: none; default: see `tiledSplitK`). */
   splitK?: number;
 }
 
 /** The one place where the engine is chosen per adapter. */
 export function conv2dVariant(gpu: Gpu, opts?: Conv2dOptions): Conv2dVariant {
-  return opts?.variant ?? (gpu.adapter.isSwiftShader ? 'registers' : 'tiled');
+  if (opts?.variant) return opts.variant;
+  const forced = gpu.conv2dVariant;
+  if (forced !== undefined) {
+    if (!(CONV2D_VARIANTS as readonly string[]).includes(forced)) {
+      throw new RangeError(`conv2d: unknown conv2d variant '${forced}' (known: ${CONV2D_VARIANTS.join(', ')})`);
+    }
+    return forced as Conv2dVariant;
+  }
+  return gpu.adapter.isSwiftShader ? 'registers' : 'tiled';
 }
 
-export const CONV2D_VARIANTS: readonly Conv2dVariant[] = ['registers', 'tiled'];
+export const CONV2D_VARIANTS: readonly Conv2dVariant[] = ['registers', 'tiled', 'tiled128'];
 
 export function conv2dOutputSize(h: number, w: number, kh: number, kw: number, p: Conv2dParams): [number, number] {
   return [Math.floor((h + 2 * p.padding - kh) / p.stride) + 1, Math.floor((w + 2 * p.padding - kw) / p.stride) + 1];
@@ -110,9 +123,11 @@ export interface RegTile {
   wg: number; // invocations per workgroup, all along the columns
 }
 
-/** Implicit-GEMM kernels of the 'tiled' variant, one per pass. */
-const gemmKernels = new KernelFamily<PassName>((pass): Kernel =>
-  kernelFromTemplate(`conv2d.${pass}.tiled`, tiledEngine, { PASS: PASS_SOURCE[pass] }),
+type GemmVariant = 'tiled' | 'tiled128';
+
+/** Implicit-GEMM kernels of the 'tiled' and 'tiled128' variants, one per pass and engine. */
+const gemmKernels = new KernelFamily<{ pass: PassName; engine: GemmVariant }>(({ pass, engine }): Kernel =>
+  kernelFromTemplate(`conv2d.${pass}.${engine}`, engine === 'tiled' ? tiledEngine : tiled128Engine, { PASS: PASS_SOURCE[pass] }),
 );
 
 interface DirectKey {
@@ -453,9 +468,10 @@ function im2col(gpu: Gpu, g: Geometry, p: Conv2dParams, nc: number, x: { buffer:
   gpu.dispatch(im2colKernel, { uniforms: u, buffers: [x, bindRange(col, 0, nc * rows * hwo).binding], workgroups: [Math.ceil(g.Wo / 32), rows, nc] });
 }
 
-/** Records one GEMM-shaped dispatch of `pass` ('tiled' variant) over an M x N output, 64 x 64 per workgroup, for each of `splits` k splits. */
+/** Records one GEMM-shaped dispatch of `pass` (a 'tiled' engine) over an M x N output, one tile per workgroup, for each of `splits` k splits. */
 function runGemm(
   gpu: Gpu,
+  engine: Conv2dVariant,
   pass: PassName,
   M: number,
   N: number,
@@ -464,11 +480,18 @@ function runGemm(
   opts?: Conv2dOptions,
   splits = 1,
 ): void {
-  dispatchTiles(gpu, gemmKernels.get(pass), splits * Math.ceil(N / GEMM_TILE) * Math.ceil(M / GEMM_TILE), uniforms, buffers, pass, opts);
+  const e = gemmEngine(engine);
+  const tile = GEMM_TILE[e];
+  dispatchTiles(gpu, gemmKernels.get({ pass, engine: e }), splits * Math.ceil(N / tile) * Math.ceil(M / tile), uniforms, buffers, pass, opts);
 }
 
-/** Output tile (both sides) and k depth of the 'tiled' engine, conv2d.gemm_tiled.wgsl's BM = BN and BK. */
-const GEMM_TILE = 64;
+function gemmEngine(variant: Conv2dVariant): GemmVariant {
+  if (variant === 'registers') throw new Error('conv2d: the register variant has no shared-memory GEMM engine');
+  return variant;
+}
+
+/** Output tile (both sides) of each shared-memory engine (BM = BN in its WGSL); split k is cut in multiples of GEMM_BK, the deeper of their k steps (16 and 8). */
+const GEMM_TILE: Readonly<Record<GemmVariant, number>> = { tiled: 64, tiled128: 128 };
 const GEMM_BK = 16;
 /**
  * Split-K for the 'tiled' backward-weight GEMM. Its M x N is the weight (Cout x C*kh*kw) and its
@@ -487,11 +510,12 @@ export interface SplitK {
 }
 
 /** Splits of a 'tiled' backward-weight GEMM over M x N with k = K, `requested` or chosen by tile count; capped so the partials fit one binding. */
-export function tiledSplitK(M: number, N: number, K: number, maxBindingBytes: number, requested?: number): SplitK {
+export function tiledSplitK(M: number, N: number, K: number, maxBindingBytes: number, requested?: number, engine: Conv2dVariant = 'tiled'): SplitK {
   if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
     throw new RangeError(`conv2d: splitK must be a positive integer, got ${requested}`);
   }
-  const tiles = Math.ceil(M / GEMM_TILE) * Math.ceil(N / GEMM_TILE);
+  const tile = GEMM_TILE[gemmEngine(engine)];
+  const tiles = Math.ceil(M / tile) * Math.ceil(N / tile);
   let splits = requested ?? Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(K / SPLIT_MIN_K));
   splits = Math.max(1, Math.min(splits, Math.floor(maxBindingBytes / (M * N * 4)), Math.ceil(K / GEMM_BK)));
   if (splits === 1) return { splits: 1, kPer: K };
@@ -748,7 +772,7 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
     }
     const u = new Uint32Array([g.Co, cols, g.C * g.kh * g.kw, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, yb.off, bias ? 1 : 0, 0]);
     // Without a bias the weight stands in at the bias slot (never read: hasBias = 0).
-    runGemm(gpu, pass, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
+    runGemm(gpu, variant, pass, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
   }
   col?.release();
   return y;
@@ -806,7 +830,7 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
       imgStride = rows * hwo;
     } else {
       const u = new Uint32Array([rows, cols, g.Co, hwo, dyb.off, 0, 0, 0]);
-      runGemm(gpu, 'bwd_data', rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
+      runGemm(gpu, variant, 'bwd_data', rows, cols, u, [dyb.binding, weight.binding, colb.binding], opts);
     }
     const total = nc * xImg;
     const u2 = new Uint32Array([total, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, dxb.off, rowStride, imgStride, 0, 0, 0]);
@@ -908,16 +932,16 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       continue;
     }
     const K = nc * g.Ho * g.Wo;
-    const split = tiledSplitK(g.Co, cols, K, gpu.limits.maxBindingBytes, opts?.splitK);
+    const split = tiledSplitK(g.Co, cols, K, gpu.limits.maxBindingBytes, opts?.splitK, variant);
     if (split.splits === 1) {
       const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
-      runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
+      runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
       continue;
     }
     const count = g.Co * cols;
     const part = Tensor.empty(gpu, [split.splits, g.Co, cols]);
     const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, 0, split.kPer]);
-    runGemm(gpu, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, part.binding], opts, split.splits);
+    runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, part.binding], opts, split.splits);
     const su = new Uint32Array([count, split.splits, n0 > 0 ? 1 : 0, 0]);
     dispatchTiles(gpu, splitSumKernel, Math.ceil(count / 256), su, [part.binding, dw.binding], 'split_sum', opts);
     part.release();

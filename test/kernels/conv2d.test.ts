@@ -166,9 +166,9 @@ describe('conv2d kernels vs reference', () => {
           await checkCase(gpu(), cs, { variant });
         });
       }
-      // The tiled engine's 256-wide barrier loop is emulated slowly on SwiftShader: it skips the
+      // The tiled engines' 256-wide barrier loops are emulated slowly on SwiftShader: they skip the
       // three deepest shapes (K = 2304..4608), whose code path the other shapes already cover.
-      for (const cs of variant === 'tiled' ? RESNET.filter((r) => r.c * r.k * r.k < 2304) : RESNET) {
+      for (const cs of variant !== 'registers' ? RESNET.filter((r) => r.c * r.k * r.k < 2304) : RESNET) {
         it(`ResNet18: ${cs.name}`, async () => {
           await checkCase(gpu(), cs, { variant });
         });
@@ -266,18 +266,28 @@ describe('tiled backward-weight split-K', () => {
     expect(tiledSplitK(8, 8, 40, 2 ** 31, 2)).toEqual({ splits: 2, kPer: 32 });
     expect(() => tiledSplitK(8, 8, 40, 2 ** 31, 0)).toThrow(/splitK/);
   });
+  it('counts the tiles of the engine in use', () => {
+    // 128 x 128 tiles are a quarter as many as 64 x 64 ones, so more splits reach the target.
+    const small = tiledSplitK(256, 1152, 1 << 20, 2 ** 31, undefined, 'tiled');
+    const large = tiledSplitK(256, 1152, 1 << 20, 2 ** 31, undefined, 'tiled128');
+    expect(small.splits).toBe(Math.ceil(1024 / (4 * 18)));
+    expect(large.splits).toBe(Math.ceil(1024 / (2 * 9)));
+    expect(() => tiledSplitK(8, 8, 40, 2 ** 31, undefined, 'registers')).toThrow(/register variant/);
+  });
   // Forced splits on k that no split divides evenly (k = batch x Ho x Wo), and a shape whose k
   // (2 x 24 x 24 = 1152) gets two splits by itself.
-  for (const splitK of [2, 3, 5]) {
-    it(`${splitK} splits`, async () => {
-      await checkCase(gpu(), c('3x3/1 C=5 9x7 batch 3', 3, 5, 9, 7, 6, 3, 1, 1), { variant: 'tiled', splitK });
-      await checkCase(gpu(), c('3x3/2 C=16 13x11 batch 2', 2, 16, 13, 11, 70, 3, 2, 1, false), { variant: 'tiled', splitK });
+  for (const variant of ['tiled', 'tiled128'] as const) {
+    for (const splitK of [2, 3, 5]) {
+      it(`${variant}: ${splitK} splits`, async () => {
+        await checkCase(gpu(), c('3x3/1 C=5 9x7 batch 3', 3, 5, 9, 7, 6, 3, 1, 1), { variant, splitK });
+        await checkCase(gpu(), c('3x3/2 C=16 13x11 batch 2', 2, 16, 13, 11, 70, 3, 2, 1, false), { variant, splitK });
+      });
+    }
+    it(`${variant}: splits by itself when the tiles are few and k is long`, async () => {
+      expect(tiledSplitK(8, 27, 1152, gpu().limits.maxBindingBytes, undefined, variant).splits).toBe(2);
+      await checkCase(gpu(), c('3x3/1 C=3 24x24 batch 2', 2, 3, 24, 24, 8, 3, 1, 1), { variant });
     });
   }
-  it('splits by itself when the tiles are few and k is long', async () => {
-    expect(tiledSplitK(8, 27, 1152, gpu().limits.maxBindingBytes).splits).toBe(2);
-    await checkCase(gpu(), c('3x3/1 C=3 24x24 batch 2', 2, 3, 24, 24, 8, 3, 1, 1), { variant: 'tiled' });
-  });
 });
 
 describe('conv2d splits work over bindings smaller than one batch', () => {
@@ -307,7 +317,7 @@ describe('conv2d splits work over bindings smaller than one batch', () => {
       // Winograd (forced: 8 channels) keeps its transforms of 3 images per chunk (2 KiB each).
       if (variant === 'registers') await checkCase(gpu(), c('split Winograd 3x3 8->8 4x4', 5, 8, 4, 4, 8, 3, 1, 1), { variant, winograd: true });
       // Split-K partials summed into the weight gradient of every chunk after the first.
-      if (variant === 'tiled') await checkCase(gpu(), c('split-K 3x3/2 3->4 13x13', 5, 3, 13, 13, 4, 3, 2, 1), { variant, splitK: 3 });
+      if (variant !== 'registers') await checkCase(gpu(), c('split-K 3x3/2 3->4 13x13', 5, 3, 13, 13, 4, 3, 2, 1), { variant, splitK: 3 });
     });
   }
 });

@@ -4,6 +4,7 @@
 // parity_fixture.ts (engine error <= 4e-6 + 10 x PyTorch-float32's error, per tensor and overall).
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { GpuOptions } from '../../src/gpu/runtime.js';
 import { Tensor } from '../../src/gpu/tensor.js';
 import { Adadelta, Sgd } from '../../src/nn/optim.js';
 import { ResNet18 } from '../../src/nn/resnet.js';
@@ -16,11 +17,18 @@ import { expectWithinBound, globalErrors, judge, K_GLOBAL, PARITY_DIR, ParityFix
 const fx = new ParityFixture('resnet18_w8');
 const { width, classes, batch, size } = fx.meta;
 
-// Twice: with the conv algorithms the adapter picks (at these sizes the direct kernels), then
-// with Winograd F(2x2, 3x3) forced on every 3x3 stride-1 conv (down to 2x2 and 1x1 images).
-for (const winograd of [undefined, true]) {
-  describe(`ResNet18 parity with PyTorch (width 8, 15 classes, batch 4, 32x32)${winograd ? ', Winograd forced' : ''}`, () => {
-    const gpu = useGpu({ poison: true, winograd });
+// With the conv algorithms the adapter picks (on SwiftShader, at these sizes, the direct
+// kernels); with Winograd F(2x2, 3x3) forced on every 3x3 stride-1 conv (down to 2x2 and 1x1
+// images); and with each shared-memory GEMM engine of real GPUs, run here on this adapter.
+const SETUPS: { label: string; options: GpuOptions }[] = [
+  { label: '', options: {} },
+  { label: ', Winograd forced', options: { winograd: true } },
+  { label: ", conv engine 'tiled'", options: { conv2dVariant: 'tiled' } },
+  { label: ", conv engine 'tiled128'", options: { conv2dVariant: 'tiled128' } },
+];
+for (const setup of SETUPS) {
+  describe(`ResNet18 parity with PyTorch (width 8, 15 classes, batch 4, 32x32)${setup.label}`, () => {
+    const gpu = useGpu({ poison: true, ...setup.options });
 
     let model: ResNet18;
     let images: Tensor;
