@@ -7,9 +7,11 @@
 // for 16). Tiles of A and B, 8 deep in k, are staged from global memory in the order the pass
 // names (A_K_FAST, B_K_FAST: consecutive invocations along k, or along m / n), the one in which
 // neighbouring invocations read neighbouring addresses.
-// Split-K as in conv2d.gemm_tiled.wgsl: split s sums k in [s * kPerSplit, (s + 1) * kPerSplit).
+// Split-K as in conv2d.gemm_tiled.wgsl (tiles and splits numbered by lib/gemm_tiles.wgsl).
 
 {{PASS}}
+
+#include "gemm_tiles"
 
 const BM = 128u;
 const BN = 128u;
@@ -21,21 +23,11 @@ var<workgroup> Bs: array<vec4<f32>, 256>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  // Tiles are numbered linearly (column tiles fastest) over a grid folded into x, y, z; every
-  // early return is uniform per workgroup, so no barrier is skipped by part of a workgroup.
-  let nTiles = (P.N + BN - 1u) / BN;
-  let tiles = nTiles * ((P.M + BM - 1u) / BM);
-  let t0 = wid.x + nwg.x * (wid.y + nwg.y * wid.z);
-  let kps = kPerSplit();
-  let s = t0 / tiles;
-  let kBegin = s * kps;
-  if (kBegin >= P.K) { return; }
-  let kEnd = min(P.K, kBegin + kps);
-  let t = t0 - s * tiles;
-  let mTile = t / nTiles;
-  let nTile = t - mTile * nTiles;
-  let m0 = mTile * BM;
-  let n0 = nTile * BN;
+  let g = gemmTile(wid, nwg, BM, BN);
+  if (!g.ok) { return; }
+  let s = g.split;
+  let m0 = g.m0;
+  let n0 = g.n0;
   let tx = lid % 16u;
   let ty = lid / 16u;
 
@@ -52,7 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var acc: array<vec4<f32>, 16>; // acc[i * 2 + h]: row i of this invocation's 8, column half h (4 columns)
   for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 
-  for (var kt = kBegin; kt < kEnd; kt += BK) {
+  for (var kt = g.kBegin; kt < g.kEnd; kt += BK) {
     if (A_K_FAST) {
       let ki = kInfo(kt + kFast);
       for (var r = 0u; r < 4u; r++) {

@@ -60,6 +60,7 @@ import winogradWSource from '../../shaders/conv2d.winograd_w.wgsl';
 import winogradDySource from '../../shaders/conv2d.winograd_dy.wgsl';
 import winogradDwSource from '../../shaders/conv2d.winograd_dw.wgsl';
 import winogradTilesLib from '../../shaders/lib/winograd_tiles.wgsl';
+import gemmTilesLib from '../../shaders/lib/gemm_tiles.wgsl';
 
 export interface Conv2dParams {
   stride: number;
@@ -127,7 +128,7 @@ type GemmVariant = 'tiled' | 'tiled128';
 
 /** Implicit-GEMM kernels of the 'tiled' and 'tiled128' variants, one per pass and engine. */
 const gemmKernels = new KernelFamily<{ pass: PassName; engine: GemmVariant }>(({ pass, engine }): Kernel =>
-  kernelFromTemplate(`conv2d.${pass}.${engine}`, engine === 'tiled' ? tiledEngine : tiled128Engine, { PASS: PASS_SOURCE[pass] }),
+  kernelFromTemplate(`conv2d.${pass}.${engine}`, engine === 'tiled' ? tiledEngine : tiled128Engine, { PASS: PASS_SOURCE[pass] }, undefined, undefined, { gemm_tiles: gemmTilesLib }),
 );
 
 interface DirectKey {
