@@ -3,14 +3,20 @@
 # project root after shipping dist/, .gpu/ and the tracked files (see docs/gpu-machine.md):
 #   bash bench/gpu_all.sh "$OUT"
 # Each run writes its report (JSON on stdout, table and progress in a .log) into the folder given.
+# Each run is also cut off after RUN_LIMIT seconds (default 150), so that one that hangs leaves
+# time for the rest within a 10-minute command; the most important runs come first.
 set -uo pipefail
 out=${1:?usage: bash bench/gpu_all.sh OUTPUT_DIR}
+limit=${RUN_LIMIT:-150}
 mkdir -p "$out"
+cap() { if command -v timeout >/dev/null; then timeout "$limit" "$@"; else "$@"; fi; }
 run() {
   local name=$1; shift
-  echo "== $name: node dist/bench.js $*"
-  bash .gpu/run.sh node dist/bench.js --results-dir "$out" --json "$@" > "$out/$name.json" 2> "$out/$name.log"
-  echo "   exit $? ($(tail -1 "$out/$name.log"))"
+  echo "== $name: node dist/bench.js $* ($(date +%T))"
+  cap bash .gpu/run.sh node dist/bench.js --results-dir "$out" --json "$@" > "$out/$name.json" 2> "$out/$name.log"
+  local rc=$?
+  [ "$rc" = 124 ] && echo "   cut off after ${limit}s"
+  echo "   exit $rc ($(tail -1 "$out/$name.log"))"
 }
 run quick --quick                                     # smoke: every path once, small
 run default --vs-torch                                # 224x224, batch 32: kernel lab, train, infer, PyTorch
