@@ -4,7 +4,7 @@
 // A[m, k] = dy[image, m, oh, ow], B[k, n] = x[image, c, oh*s - p + ky, ow*s - p + kx] (0 in the padding).
 // Batch chunks after the first add to dweight (accumulate = 1); the first overwrites it.
 // Split-K (kSplit > 0, src/kernels/conv2d.ts chooses it when the M x N tiles are few): each split
-// writes its own partial sums (accumulate = 0), and conv2d.split_sum.wgsl adds them up into dweight.
+// writes its own partial sums (accumulate = 0), and reduce.column_sum.wgsl adds them up into dweight.
 // xOff/dyOff: element offsets of the chunk inside its 256-byte-aligned binding.
 
 struct Params {

@@ -1,10 +1,11 @@
-// Column sums of a row-major (R, C) matrix: out[c] = sum_r x[r, c]. One invocation per column
-// (consecutive invocations read consecutive floats); rows in blocks of 32, then the block sums.
-// x: (R, C) from xOff; out: (C).
+// Column sums of a row-major (R, C) matrix: out[c] = sum_r x[r, c], plus out[c] itself when
+// accumulating. One invocation per column (consecutive invocations read consecutive floats); rows
+// in blocks of 32, then the block sums, in a fixed order. x: (R, C) from xOff; out: (C).
 struct Params {
   rows: u32,
   cols: u32,
   xOff: u32,
+  accumulate: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -25,5 +26,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     total += block;
   }
+  if (params.accumulate != 0u) { total += out[col]; }
   out[col] = total;
 }

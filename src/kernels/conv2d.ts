@@ -38,6 +38,7 @@
 //   20.5 s -> 10.4 s (load 3-5); then bounds checks off, broadcasts, flat loop: 6.5 -> 4.2-4.7 s.
 import { bindRange, type RangeBinding } from './elementwise.js';
 import { fillTensor } from './fill.js';
+import { columnSumInto } from './reduce.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { KernelFamily, kernelFromTemplate, kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import { Tensor, shapeString } from '../gpu/tensor.js';
@@ -50,7 +51,6 @@ import bwdWeightPass from '../../shaders/conv2d.bwd_weight.wgsl';
 import col2imSource from '../../shaders/conv2d.col2im.wgsl';
 import im2colSource from '../../shaders/conv2d.im2col.wgsl';
 import bwdBiasSource from '../../shaders/conv2d.bwd_bias.wgsl';
-import splitSumSource from '../../shaders/conv2d.split_sum.wgsl';
 import directRegsSource from '../../shaders/conv2d.direct_regs.wgsl';
 import bwdWeightRegsSource from '../../shaders/conv2d.bwd_weight_regs.wgsl';
 import bwdWeightRowsSource from '../../shaders/conv2d.bwd_weight_rows.wgsl';
@@ -499,7 +499,7 @@ const GEMM_BK = 16;
  * k the batch's positions, so early layers have few tiles over a long k: ResNet18's layer1 at
  * 224 px, batch 32, is 9 workgroups of 64 x 64 each summing 100,352 products, which leaves all but
  * 9 of a large GPU's cores idle. Splitting k gives each split's workgroups their own partial sums
- * (splits x M x N floats), which conv2d.split_sum.wgsl then adds up in a fixed order.
+ * (splits x M x N floats), which reduce.column_sum.wgsl then adds up in a fixed order.
  */
 const SPLIT_TARGET_WORKGROUPS = 1024; // ~8 per compute unit of a 132-unit GPU
 const SPLIT_MIN_K = 512; // positions per split at least: each workgroup's k loop stays long against its set-up and store
@@ -523,8 +523,6 @@ export function tiledSplitK(M: number, N: number, K: number, maxBindingBytes: nu
   const kPer = Math.ceil(Math.ceil(K / splits) / GEMM_BK) * GEMM_BK;
   return { splits: Math.ceil(K / kPer), kPer };
 }
-
-const splitSumKernel: Kernel = { name: 'conv2d.split_sum', source: splitSumSource };
 
 const WINOGRAD_LIB = { winograd_tiles: winogradTilesLib };
 const winogradInKernel = kernelWithIncludes({ name: 'conv2d.winograd_in', source: winogradInSource }, WINOGRAD_LIB);
@@ -939,12 +937,10 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
       runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
       continue;
     }
-    const count = g.Co * cols;
     const part = Tensor.empty(gpu, [split.splits, g.Co, cols]);
     const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, 0, split.kPer]);
     runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, part.binding], opts, split.splits);
-    const su = new Uint32Array([count, split.splits, n0 > 0 ? 1 : 0, 0]);
-    dispatchTiles(gpu, splitSumKernel, Math.ceil(count / 256), su, [part.binding, dw.binding], 'split_sum', opts);
+    columnSumInto(gpu, part, split.splits, g.Co * cols, dw, n0 > 0);
     part.release();
   }
   col?.release();
