@@ -932,16 +932,15 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
     }
     const K = nc * g.Ho * g.Wo;
     const split = tiledSplitK(g.Co, cols, K, gpu.limits.maxBindingBytes, opts?.splitK, variant);
-    if (split.splits === 1) {
-      const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, n0 > 0 ? 1 : 0, 0]);
-      runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, dw.binding], opts);
-      continue;
+    // Split: each split's partial sums into part, then summed into dw (added for later chunks).
+    const part = split.splits > 1 ? Tensor.empty(gpu, [split.splits, g.Co, cols]) : null;
+    const accumulate = !part && n0 > 0 ? 1 : 0;
+    const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, accumulate, part ? split.kPer : 0]);
+    runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, (part ?? dw).binding], opts, split.splits);
+    if (part) {
+      columnSumInto(gpu, part, split.splits, g.Co * cols, dw, n0 > 0);
+      part.release();
     }
-    const part = Tensor.empty(gpu, [split.splits, g.Co, cols]);
-    const u = new Uint32Array([g.Co, cols, K, g.C, g.H, g.W, g.Ho, g.Wo, g.kh, g.kw, p.stride, p.padding, xb.off, dyb.off, 0, split.kPer]);
-    runGemm(gpu, variant, 'bwd_weight', g.Co, cols, u, [xb.binding, dyb.binding, part.binding], opts, split.splits);
-    columnSumInto(gpu, part, split.splits, g.Co * cols, dw, n0 > 0);
-    part.release();
   }
   col?.release();
   return dw;
