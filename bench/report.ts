@@ -74,7 +74,8 @@ export function formatReport(r: BenchReport): string {
         continue;
       }
       out.push(
-        `${s.name}: ${fmt(s.median_ms)} ms/step median${s.timing === 'serial' ? ' (serial)' : ''} (${fmt(s.img_s)} img/s; recording ${fmt(s.record_ms)} ms` +
+        `${s.name}: ${fmt(s.median_ms)} ms/step median${s.timing === 'serial' ? ' (serial)' : ''}${s.eager_optimizer ? ' (eager optimizer)' : ''}` +
+          `${s.mean_ms !== undefined ? `, mean ${fmt(s.mean_ms)}` : ''} (${fmt(s.img_s)} img/s; recording ${fmt(s.record_ms)} ms` +
           (s.kernels_ms !== undefined ? `, kernels ${fmt(s.kernels_ms)} ms` : '') +
           `), first step ${fmt(s.first_step_ms)} ms ` +
           `(${s.pipelines_compiled ?? '-'} pipelines compiled), peak pool ${mib(s.peak_pool_bytes)}, ` +

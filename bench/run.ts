@@ -36,6 +36,8 @@ export interface BenchOptions {
   trace?: boolean;
   /** Time each step alone instead of pipelined (see StepOptions.serial). */
   serial?: boolean;
+  /** See StepOptions.eagerOptimizer. */
+  eagerOptimizer?: boolean;
   vsTorch: boolean;
   /** PyTorch CPU threads (default: as many as the machine has cores). */
   torchThreads?: number;
@@ -202,7 +204,7 @@ export async function runBench(gpu: Gpu, opts: BenchOptions): Promise<BenchRepor
   for (const kind of ['train', 'infer'] as const satisfies readonly StepKind[]) {
     if (!opts.groups.includes(kind)) continue;
     log(`step ${kind} res ${opts.res} batch ${opts.batch} ...`);
-    const step = await runStep(gpu, kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, profile: !opts.quick, trace: opts.trace, serial: opts.serial, width: opts.width, log });
+    const step = await runStep(gpu, kind, { res: opts.res, batch: opts.batch, warmup: opts.warmup, steps: opts.steps, profile: !opts.quick, trace: opts.trace, serial: opts.serial, eagerOptimizer: opts.eagerOptimizer, width: opts.width, log });
     report.steps.push(step);
     if (step.available && step.ok === false) report.ok = false;
     if (opts.vsTorch && opts.width !== 64) {

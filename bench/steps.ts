@@ -26,6 +26,8 @@ export interface StepOptions {
   width: number;
   /** Wait for each step before recording the next (no step in flight while recording). */
   serial?: boolean;
+  /** Adadelta without deferred zero-gradient decays (Adadelta.deferZeros false). */
+  eagerOptimizer?: boolean;
   log: (line: string) => void;
 }
 
@@ -43,7 +45,11 @@ export interface StepResult {
   /** How the steps were timed: 'pipelined' (the next step recorded while one runs, as the trainer does) or 'serial'. */
   timing?: 'pipelined' | 'serial';
   min_ms?: number;
+  /** Mean of the timed steps: unlike the median it carries work done every few steps (Adadelta's deferred decays, every 32). */
+  mean_ms?: number;
   all_ms?: number[];
+  /** Adadelta ran without deferring known-zero gradients (--eager-optimizer). */
+  eager_optimizer?: boolean;
   first_step_ms?: number;
   /** Median time the CPU spends recording a step (autograd, kernel choice, encoding) before submit. */
   record_ms?: number;
@@ -101,7 +107,7 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
   const model = new ResNet18(gpu, { numClasses: NUM_CLASSES, seed: 1, width: opts.width });
   if (kind === 'train') model.train();
   else model.eval();
-  const optimizer = new Adadelta(model.arena);
+  const optimizer = new Adadelta(model.arena, { deferZeros: !opts.eagerOptimizer });
   const { images, labels } = syntheticBatch(gpu, opts.res, opts.batch);
   try {
     // First step: compiles the pipelines this step needs and fills the pool.
@@ -171,6 +177,8 @@ export async function runStep(gpu: Gpu, kind: StepKind, opts: StepOptions): Prom
     result.median_ms = r4(median(all));
     result.record_ms = r4(median(recording));
     result.min_ms = r4(Math.min(...all));
+    result.mean_ms = r4(all.reduce((a, b) => a + b, 0) / all.length);
+    if (opts.eagerOptimizer) result.eager_optimizer = true;
     result.all_ms = all.map(r4);
     result.img_s = r4((opts.batch * 1000) / result.median_ms);
     result.peak_pool_bytes = gpu.pool.stats().peakLiveBytes;

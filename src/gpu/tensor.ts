@@ -16,6 +16,17 @@ export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * Elements of a tensor known to be exactly zero: in every consecutive `period` elements only the
+ * `live` runs ([first, count], ascending, within the period) may be nonzero. A weight gradient
+ * whose kernel taps see only padding (ResNet18's layer4 at 1x1) is the case in point; the
+ * optimiser then defers the work on those elements (src/nn/optim.ts).
+ */
+export interface ZeroPattern {
+  readonly period: number;
+  readonly live: readonly (readonly [number, number])[];
+}
+
 /** A tensor's readback recorded into a step (Tensor.readAfterStep). */
 export interface PendingArray {
   result(): Promise<Float32Array | Int32Array | Uint32Array>;
@@ -24,6 +35,11 @@ export interface PendingArray {
 export class Tensor {
   readonly size: number;
   private released = false;
+  /**
+   * What the op that wrote this tensor guarantees is zero (null: nothing). A promise about the
+   * contents the op left: code that writes the tensor again must reset it.
+   */
+  knownZeros: ZeroPattern | null = null;
 
   private constructor(
     readonly gpu: Gpu,

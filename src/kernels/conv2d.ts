@@ -873,6 +873,10 @@ export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShap
   const variant = conv2dVariant(gpu, opts);
   const dw = Tensor.empty(gpu, [g.Co, g.C, g.kh, g.kw]);
   checkWhole(gpu, op, dw, 'weight gradient');
+  // Taps that see only padding get exactly zero (every product has a padding zero in it, dy
+  // finite), whichever kernel runs below: said so for the optimiser (Tensor.knownZeros).
+  const liveRuns = liveTapRuns(g, p);
+  if (liveRuns.reduce((n, r) => n + r[1], 0) < g.kh * g.kw) dw.knownZeros = { period: g.kh * g.kw, live: liveRuns };
   if (viaWinograd(gpu, variant, g, p, 'dweight', opts)) {
     winogradWeightGrad(gpu, op, x, dy, dw, g, opts);
     return dw;

@@ -8,12 +8,16 @@ import { kernelWithIncludes, type Kernel } from '../gpu/kernel.js';
 import type { Gpu } from '../gpu/runtime.js';
 import { Tensor } from '../gpu/tensor.js';
 import adadeltaSource from '../../shaders/adadelta.wgsl';
+import adadeltaRunsSource from '../../shaders/adadelta_runs.wgsl';
+import adadeltaDecaySource from '../../shaders/adadelta_decay.wgsl';
 import sgdSource from '../../shaders/sgd.wgsl';
 import adamwSource from '../../shaders/adamw.wgsl';
 import arenaLib from '../../shaders/lib/optim_arena.wgsl';
 
 const LIB = { optim_arena: arenaLib };
 const ADADELTA = kernelWithIncludes({ name: 'optim.adadelta', source: adadeltaSource }, LIB);
+const ADADELTA_RUNS: Kernel = { name: 'optim.adadelta_runs', source: adadeltaRunsSource };
+const ADADELTA_DECAY: Kernel = { name: 'optim.adadelta_decay', source: adadeltaDecaySource };
 const SGD = kernelWithIncludes({ name: 'optim.sgd', source: sgdSource }, LIB);
 const ADAMW = kernelWithIncludes({ name: 'optim.adamw', source: adamwSource }, LIB);
 
@@ -99,6 +103,81 @@ function f32Words(values: number[]): ArrayBuffer {
 /** torch.optim.Adadelta step. state: squareAvg (v) and accDelta (u), zero before the first step. */
 export function adadeltaUpdate(gpu: Gpu, a: ArenaBuffers, state: { squareAvg: Tensor; accDelta: Tensor }, h: AdadeltaHyper): void {
   dispatchChunks(gpu, ADADELTA, 'adadelta', a, [state.squareAvg, state.accDelta], f32Words([h.lr, h.rho, 1 - h.rho, h.eps, h.weightDecay]));
+}
+
+/**
+ * A strided part of one parameter: the elements offset + r * period + first + t of the arena, for
+ * r < rows and t < count. offset: the parameter's arena offset (a multiple of 64 floats).
+ */
+export interface ArenaRun {
+  offset: number;
+  rows: number;
+  period: number;
+  first: number;
+  count: number;
+}
+
+/** Checks `run` against the arena and the device limits; returns the floats its bindings cover. */
+function checkRun(gpu: Gpu, op: string, n: number, run: ArenaRun): number {
+  const { offset, rows, period, first, count } = run;
+  for (const [k, x] of Object.entries(run)) {
+    if (!Number.isSafeInteger(x) || x < 0) throw new RangeError(`${op}: ${k} must be a non-negative integer, got ${x}`);
+  }
+  if (offset % OPTIM_BLOCK !== 0) throw new RangeError(`${op}: offset ${offset} is not on a ${OPTIM_BLOCK}-float block`);
+  if (period < 1 || first + count > period) throw new RangeError(`${op}: run [${first}, ${first + count}) does not fit the period ${period}`);
+  const span = Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
+  if (offset + span > n) throw new RangeError(`${op}: ${rows} rows of ${period} at ${offset} overrun the arena of ${n}`);
+  if (span * 4 > gpu.limits.maxBindingBytes) throw new RangeError(`${op}: ${span * 4} bytes exceed the storage binding limit (${gpu.limits.maxBindingBytes})`);
+  if (Math.ceil(rows / 256) > gpu.limits.maxWorkgroupsPerDimension || count > gpu.limits.maxWorkgroupsPerDimension) {
+    throw new RangeError(`${op}: ${rows} rows x ${count} exceed ${gpu.limits.maxWorkgroupsPerDimension} workgroups per dimension`);
+  }
+  return span;
+}
+
+/** Whether adadeltaUpdateRun / adadeltaDecayRun can take a run of `rows` rows of `period`. */
+export function runFits(gpu: Gpu, rows: number, period: number): boolean {
+  const span = Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
+  return span * 4 <= gpu.limits.maxBindingBytes && Math.ceil(rows / 256) <= gpu.limits.maxWorkgroupsPerDimension && period <= gpu.limits.maxWorkgroupsPerDimension;
+}
+
+/**
+ * The Adadelta step of one run of elements (the live taps of a weight whose other taps have a
+ * zero gradient): the same arithmetic as adadeltaUpdate, element for element.
+ */
+export function adadeltaUpdateRun(gpu: Gpu, a: ArenaBuffers, state: { squareAvg: Tensor; accDelta: Tensor }, h: AdadeltaHyper, run: ArenaRun): void {
+  const n = checkArena('adadelta', a, [state.squareAvg, state.accDelta]);
+  const span = checkRun(gpu, 'adadelta', n, run);
+  if (run.rows === 0 || run.count === 0) return;
+  const u = new ArrayBuffer(48);
+  new Uint32Array(u, 0, 4).set([run.rows, run.period, run.first, 0]);
+  new Float32Array(u, 16, 5).set([h.lr, h.rho, 1 - h.rho, h.eps, h.weightDecay]);
+  const view = (t: Tensor) => ({ buffer: t.buffer, offset: t.offset + run.offset * 4, size: span * 4 });
+  gpu.dispatch(ADADELTA_RUNS, {
+    uniforms: u,
+    buffers: [view(a.params), view(a.grads), view(state.squareAvg), view(state.accDelta)],
+    workgroups: [Math.ceil(run.rows / 256), run.count],
+  });
+}
+
+/**
+ * `steps` Adadelta steps (rho each) of a run of elements whose gradient was zero in every one of
+ * them, with no weight decay: the parameter stays, both accumulators are multiplied by rho once
+ * per step, in order, so the floats are those of the steps run one by one.
+ */
+export function adadeltaDecayRun(gpu: Gpu, state: { squareAvg: Tensor; accDelta: Tensor }, rho: number, steps: number, run: ArenaRun): void {
+  if (state.squareAvg.size !== state.accDelta.size) throw new RangeError('adadelta: state tensors differ in size');
+  if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`adadelta: steps must be a non-negative integer, got ${steps}`);
+  const span = checkRun(gpu, 'adadelta', state.squareAvg.size, run);
+  if (run.rows === 0 || run.count === 0 || steps === 0) return;
+  const u = new ArrayBuffer(32);
+  new Uint32Array(u, 0, 4).set([run.rows, run.period, run.first, steps]);
+  new Float32Array(u, 16, 1).set([rho]);
+  const view = (t: Tensor) => ({ buffer: t.buffer, offset: t.offset + run.offset * 4, size: span * 4 });
+  gpu.dispatch(ADADELTA_DECAY, {
+    uniforms: u,
+    buffers: [view(state.squareAvg), view(state.accDelta)],
+    workgroups: [Math.ceil(run.rows / 256), run.count],
+  });
 }
 
 /**

@@ -90,6 +90,11 @@ export class ParamArena {
     return [...this.entries.keys()];
   }
 
+  /** Every parameter's entry, in registration order, which is arena order. */
+  get entryList(): ParamEntry[] {
+    return [...this.entries.values()];
+  }
+
   /** All parameters as autograd leaves, in registration order. */
   get vars(): Var[] {
     return [...this.entries.values()].map((e) => e.param);

@@ -2,9 +2,11 @@
 // masked out), recorded into the open step; hyper-parameters are plain fields read at each step,
 // so changing the learning rate between steps recompiles nothing. exportState/importState are the
 // one public way to save and restore the state buffers and step count (checkpoints, --resume).
-import { adadeltaUpdate, adamwUpdate, sgdUpdate, type ArenaBuffers } from '../kernels/optim.js';
-import { Tensor } from '../gpu/tensor.js';
-import type { ParamArena } from './arena.js';
+import {
+  adadeltaDecayRun, adadeltaUpdate, adadeltaUpdateRun, adamwUpdate, OPTIM_BLOCK, runFits, sgdUpdate, type ArenaBuffers,
+} from '../kernels/optim.js';
+import { Tensor, type ZeroPattern } from '../gpu/tensor.js';
+import type { ParamArena, ParamEntry } from './arena.js';
 
 export interface Optimizer {
   lr: number;
@@ -122,38 +124,150 @@ function buffers(arena: ParamArena): ArenaBuffers {
   return { params: arena.params, grads: arena.grads, mask: arena.mask, range: arena.trainableRange };
 }
 
-/** torch.optim.Adadelta (defaults lr 1.0, rho 0.9, eps 1e-6, weight_decay 0). */
+/** Forgets what the last backward said about zeros in the gradients (they are used up by a step). */
+function clearGradZeros(arena: ParamArena): void {
+  for (const e of arena.entryList) e.param.gradZeros = null;
+}
+
+/** The runs of [0, period) that `live` leaves out. */
+function deadRuns(p: ZeroPattern): [number, number][] {
+  const out: [number, number][] = [];
+  let at = 0;
+  for (const [first, count] of p.live) {
+    if (first > at) out.push([at, first - at]);
+    at = first + count;
+  }
+  if (at < p.period) out.push([at, p.period - at]);
+  return out;
+}
+
+function samePattern(a: ZeroPattern, b: ZeroPattern): boolean {
+  return a.period === b.period && a.live.length === b.live.length && a.live.every(([f, c], i) => f === b.live[i]![0] && c === b.live[i]![1]);
+}
+
+/** A usable pattern for `e`'s gradient: runs in order within the period, the period dividing the size. */
+function validPattern(e: ParamEntry, p: ZeroPattern | null): ZeroPattern | null {
+  if (!p || !Number.isSafeInteger(p.period) || p.period < 1 || e.size % p.period !== 0) return null;
+  let at = 0;
+  for (const [first, count] of p.live) {
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(count) || first < at || count < 1 || first + count > p.period) return null;
+    at = first + count;
+  }
+  return p;
+}
+
+/** Steps whose decay of zero-gradient elements is still owed to the state (see Adadelta). */
+interface Deferred {
+  pattern: ZeroPattern;
+  steps: number;
+  rho: number;
+}
+
+/**
+ * torch.optim.Adadelta (defaults lr 1.0, rho 0.9, eps 1e-6, weight_decay 0).
+ *
+ * Elements whose gradient is known to be exactly zero (Var.gradZeros: the taps of a 3x3 weight
+ * that see only padding, as 8 of 9 do in layer4 at 32 px) are not swept at every step: with
+ * g = 0 and no weight decay a step leaves the parameter alone and multiplies both accumulators by
+ * rho, so those multiplications are owed and applied later, one by one, in order (the same floats
+ * as the eager update, to the last bit): before the pattern or rho changes, before the state is
+ * exported, and at least every DEFER_MAX steps. The other elements are updated every step.
+ */
 export class Adadelta implements Optimizer {
   lr: number;
   rho: number;
   eps: number;
   weightDecay: number;
   steps = 0;
+  /** Steps a decay may stay owed; the replay then costs a few multiplications per element and step. */
+  static readonly DEFER_MAX = 32;
   constructor(
     readonly arena: ParamArena,
-    o: { lr?: number; rho?: number; eps?: number; weightDecay?: number } = {},
+    o: { lr?: number; rho?: number; eps?: number; weightDecay?: number; deferZeros?: boolean } = {},
   ) {
     this.lr = o.lr ?? 1.0;
     this.rho = o.rho ?? 0.9;
     this.eps = o.eps ?? 1e-6;
     this.weightDecay = o.weightDecay ?? 0;
+    this.deferZeros = o.deferZeros ?? true;
     this.state = new State(arena, 2);
   }
+  /**
+   * Whether known-zero gradients defer their elements' decay (the default; the results are the
+   * same floats either way). false: every element in one dispatch each step.
+   */
+  deferZeros: boolean;
   private readonly state: State;
+  private readonly deferred = new Map<ParamEntry, Deferred>();
   readonly stateNames = ['squareAvg', 'accDelta'] as const;
   step(): void {
     const [squareAvg, accDelta] = this.state.get();
-    adadeltaUpdate(this.arena.gpu, buffers(this.arena), { squareAvg: squareAvg!, accDelta: accDelta! }, this);
+    const st = { squareAvg: squareAvg!, accDelta: accDelta! };
+    const gpu = this.arena.gpu;
+    const entries = this.arena.entryList;
+    const defer = this.deferZeros && this.weightDecay === 0;
+    const patterns = entries.map((e) => (defer && e.param.requiresGrad ? validPattern(e, e.param.gradZeros) : null));
+    clearGradZeros(this.arena);
+    if (this.deferred.size === 0 && patterns.every((p) => p === null)) {
+      adadeltaUpdate(gpu, buffers(this.arena), st, this);
+      this.steps++;
+      return;
+    }
+    // Dense parameters in runs of neighbours (one dispatch each); patterned ones by their live runs.
+    const ranges: [number, number][] = [];
+    const dense = (e: ParamEntry): void => {
+      const end = e.offset + Math.ceil(Math.max(e.size, 1) / OPTIM_BLOCK) * OPTIM_BLOCK;
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] === e.offset) last[1] = end;
+      else ranges.push([e.offset, end]);
+    };
+    entries.forEach((e, i) => {
+      let pattern: ZeroPattern | null = patterns[i] ?? null;
+      const rows = pattern ? e.size / pattern.period : 0;
+      if (pattern && !runFits(gpu, rows, pattern.period)) pattern = null;
+      const owed = this.deferred.get(e);
+      if (owed && (!pattern || !samePattern(owed.pattern, pattern) || owed.rho !== this.rho || owed.steps >= Adadelta.DEFER_MAX)) {
+        this.settle(e, owed);
+      }
+      if (!e.param.requiresGrad) return;
+      if (!pattern) {
+        dense(e);
+        return;
+      }
+      for (const [first, count] of pattern.live) {
+        adadeltaUpdateRun(gpu, buffers(this.arena), st, this, { offset: e.offset, rows, period: pattern.period, first, count });
+      }
+      const d = this.deferred.get(e);
+      if (d) d.steps++;
+      else this.deferred.set(e, { pattern, steps: 1, rho: this.rho });
+    });
+    for (const range of ranges) adadeltaUpdate(gpu, { ...buffers(this.arena), range }, st, this);
     this.steps++;
   }
+  /** Applies the decays owed to `e`'s zero-gradient elements. */
+  private settle(e: ParamEntry, owed: Deferred): void {
+    const [squareAvg, accDelta] = this.state.get();
+    const rows = e.size / owed.pattern.period;
+    for (const [first, count] of deadRuns(owed.pattern)) {
+      adadeltaDecayRun(this.arena.gpu, { squareAvg: squareAvg!, accDelta: accDelta! }, owed.rho, owed.steps, { offset: e.offset, rows, period: owed.pattern.period, first, count });
+    }
+    this.deferred.delete(e);
+  }
+  /** Every owed decay applied (recorded into the open step). */
+  private settleAll(): void {
+    for (const [e, owed] of [...this.deferred]) this.settle(e, owed);
+  }
   exportState(): OptimizerState {
+    this.settleAll();
     return { steps: this.steps, tensors: this.state.export(this.stateNames) };
   }
   importState(state: OptimizerStateInput): void {
     this.state.import('Adadelta', this.stateNames, state);
+    this.deferred.clear(); // the state replaced is owed nothing
     this.steps = state.steps;
   }
   destroy(): void {
+    this.deferred.clear();
     this.state.destroy();
   }
 }
@@ -188,6 +302,7 @@ export class Sgd implements Optimizer {
   step(): void {
     const momentumBuffer = this.momentum !== 0 ? this.state.get()[0]! : null;
     sgdUpdate(this.arena.gpu, buffers(this.arena), { momentumBuffer }, { ...this, first: this.steps === 0 });
+    clearGradZeros(this.arena);
     this.steps++;
   }
   exportState(): OptimizerState {
@@ -228,6 +343,7 @@ export class AdamW implements Optimizer {
     const [expAvg, expAvgSq] = this.state.get();
     this.steps++;
     adamwUpdate(this.arena.gpu, buffers(this.arena), { expAvg: expAvg!, expAvgSq: expAvgSq! }, { ...this, step: this.steps });
+    clearGradZeros(this.arena);
   }
   exportState(): OptimizerState {
     return { steps: this.steps, tensors: this.state.export(this.stateNames) };

@@ -13,13 +13,19 @@
 // drops with free() after its last forward use; saving it for backward adds a reference. Nothing
 // here reads back from the GPU or submits.
 import type { Gpu } from '../gpu/runtime.js';
-import type { Tensor } from '../gpu/tensor.js';
+import type { Tensor, ZeroPattern } from '../gpu/tensor.js';
 import { add, addInto } from '../kernels/elementwise.js';
 import { fillTensor } from '../kernels/fill.js';
 
 export class Var {
   /** Set for parameters (see ParamArena): where the gradient of this leaf goes. */
   gradTarget: Tensor | null = null;
+  /**
+   * For parameters: what is known to be zero in the gradient the last backward wrote to
+   * gradTarget (the producing op's Tensor.knownZeros; all of it for a parameter the loss does not
+   * reach), null when nothing is. The optimiser reads it at its next step and resets it.
+   */
+  gradZeros: ZeroPattern | null = null;
   node: Node | null = null;
   private refs = 1;
 
@@ -160,6 +166,7 @@ export class Tape {
         grads.set(v, slot);
       } else if (have.holders === 1) {
         addInto(gpu, have.tensor, slot.tensor);
+        have.tensor.knownZeros = null; // the sum may be nonzero anywhere
         slot.drop();
       } else {
         // The accumulator is shared with another Var: sum into a fresh tensor instead.
@@ -178,6 +185,7 @@ export class Tape {
     const flush = (p: Var, slot: GradSlot): void => {
       const target = p.gradTarget!;
       gpu.copy(slot.tensor.buffer, slot.tensor.offset, target.buffer, target.offset, target.byteLength);
+      p.gradZeros = slot.tensor.knownZeros;
       slot.drop();
       grads.delete(p);
       done.add(p);
@@ -225,7 +233,10 @@ export class Tape {
       if (!p.requiresGrad || !p.gradTarget || done.has(p)) continue;
       const slot = grads.get(p);
       if (slot) flush(p, slot);
-      else fillTensor(p.gradTarget, 0);
+      else {
+        fillTensor(p.gradTarget, 0);
+        p.gradZeros = { period: 1, live: [] };
+      }
     }
     for (const slot of grads.values()) slot.drop();
   }

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/gpu/tensor.js';
-import { adadeltaUpdate, adamwUpdate, OPTIM_BLOCK, sgdUpdate, type ArenaBuffers } from '../../src/kernels/optim.js';
+import {
+  adadeltaDecayRun, adadeltaUpdate, adadeltaUpdateRun, adamwUpdate, OPTIM_BLOCK, sgdUpdate, type ArenaBuffers, type ArenaRun,
+} from '../../src/kernels/optim.js';
 import { adadeltaReference, adamwReference, sgdReference, type SgdOpts } from '../../src/reference/optim.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
 import { firstNonFinite, relError } from '../helpers/compare.js';
@@ -127,6 +129,103 @@ describe('adadelta (torch.optim.Adadelta semantics)', () => {
       });
     }
   }
+});
+
+// The strided kernels of deferred zero-gradient decays (src/nn/optim.ts): one run of one
+// parameter at its arena offset; every element outside the run must come back unchanged.
+// Runs: (offset, rows, period, first, count). 37 rows and 300 rows (two workgroup columns), odd
+// periods and a run at each end of the period; the arena is 64 floats longer than the parameter.
+const RUNS: ArenaRun[] = [
+  { offset: 64, rows: 37, period: 9, first: 4, count: 1 },
+  { offset: 0, rows: 300, period: 9, first: 0, count: 4 },
+  { offset: 128, rows: 11, period: 7, first: 5, count: 2 },
+  { offset: 0, rows: 5, period: 1, first: 0, count: 1 },
+];
+
+function runElements(r: ArenaRun): number[] {
+  const out: number[] = [];
+  for (let row = 0; row < r.rows; row++) for (let t = 0; t < r.count; t++) out.push(r.offset + row * r.period + r.first + t);
+  return out;
+}
+
+function expectUnchangedOutside(run: ArenaRun, before: Float32Array, after: Float32Array, what: string): void {
+  const inside = new Set(runElements(run));
+  for (let i = 0; i < before.length; i++) {
+    if (!inside.has(i) && !Object.is(before[i], after[i])) throw new Error(`seed ${seed}: ${what}[${i}] outside the run changed from ${before[i]} to ${after[i]}`);
+  }
+}
+
+describe('adadelta on strided runs (adadelta_runs.wgsl, adadelta_decay.wgsl)', () => {
+  const h = { lr: 0.7, rho: 0.85, eps: 1e-6, weightDecay: 0.01 };
+  for (const run of RUNS) {
+    const n = Math.ceil((run.offset + run.rows * run.period) / OPTIM_BLOCK) * OPTIM_BLOCK + OPTIM_BLOCK;
+    it(`update ${JSON.stringify(run)}: ${STEPS} steps match the float64 reference inside, nothing changes outside`, async () => {
+      const rng = new Rng(seed + run.rows * 31 + run.first);
+      const host = [0, 1, 2, 3].map((k) => new Float32Array(rng.array(n, k === 2 || k === 3 ? 0 : -1, 1)));
+      const [p, g, v, u] = host.map((a) => Tensor.fromArray(gpu(), a, [n]));
+      const mask = Tensor.fromArray(gpu(), new Uint32Array(n / OPTIM_BLOCK).fill(1), [n / OPTIM_BLOCK], 'u32');
+      const idx = runElements(run);
+      for (let step = 1; step <= STEPS; step++) {
+        const before = await Promise.all([p!, v!, u!].map((t) => t.toFloat32()));
+        const grad = await g!.toFloat32();
+        adadeltaUpdateRun(gpu(), { params: p!, grads: g!, mask }, { squareAvg: v!, accDelta: u! }, h, run);
+        const after = await Promise.all([p!, v!, u!].map((t) => t.toFloat32()));
+        ['p', 'v', 'u'].forEach((name, k) => expectUnchangedOutside(run, before[k]!, after[k]!, name));
+        // The reference on the run's elements alone, from the GPU's own inputs of this step.
+        const rp = Float64Array.from(idx, (i) => before[0]![i]!);
+        const rv = Float64Array.from(idx, (i) => before[1]![i]!);
+        const ru = Float64Array.from(idx, (i) => before[2]![i]!);
+        adadeltaReference(rp, idx.map((i) => grad[i]!), rv, ru, h);
+        const gp = new Float32Array(idx.map((i) => after[0]![i]!));
+        expect(updateError(gp, rp, Float64Array.from(idx, (i) => before[0]![i]!)), `seed ${seed} step ${step} params`).toBeLessThan(1e-4);
+        expect(relError(new Float32Array(idx.map((i) => after[1]![i]!)), rv), `seed ${seed} step ${step} squareAvg`).toBeLessThan(1e-5);
+        expect(relError(new Float32Array(idx.map((i) => after[2]![i]!)), ru), `seed ${seed} step ${step} accDelta`).toBeLessThan(1e-5);
+      }
+      for (const t of [p!, g!, v!, u!, mask]) t.release();
+    });
+    it(`decay ${JSON.stringify(run)}: k steps are k roundings of rho*x in order, nothing changes outside`, async () => {
+      const rng = new Rng(seed + run.rows * 17 + run.period);
+      const v0 = new Float32Array(rng.array(n, 0, 2));
+      const u0 = new Float32Array(rng.array(n, 0, 2));
+      // A few tiny values, so that underflow is exercised as well.
+      for (let i = 0; i < n; i += 13) v0[i] = 1e-37;
+      const v = Tensor.fromArray(gpu(), v0, [n]);
+      const u = Tensor.fromArray(gpu(), u0, [n]);
+      const rho = 0.9;
+      const rho32 = Math.fround(rho);
+      let vExp: Float32Array = Float32Array.from(v0);
+      let uExp: Float32Array = Float32Array.from(u0);
+      for (const steps of [1, 6, 32]) {
+        adadeltaDecayRun(gpu(), { squareAvg: v, accDelta: u }, rho, steps, run);
+        const [vGot, uGot] = await Promise.all([v.toFloat32(), u.toFloat32()]);
+        for (const i of runElements(run)) {
+          for (let k = 0; k < steps; k++) {
+            vExp[i] = Math.fround(rho32 * vExp[i]!);
+            uExp[i] = Math.fround(rho32 * uExp[i]!);
+          }
+        }
+        // Exact, except that an adapter may flush subnormal results to zero.
+        const flushOk = (got: number, exp: number): boolean => Object.is(got, exp) || (got === 0 && Math.abs(exp) < 1.2e-38);
+        for (let i = 0; i < n; i++) {
+          if (!flushOk(vGot[i]!, vExp[i]!)) throw new Error(`seed ${seed}: squareAvg[${i}] after ${steps} steps is ${vGot[i]}, expected ${vExp[i]}`);
+          if (!flushOk(uGot[i]!, uExp[i]!)) throw new Error(`seed ${seed}: accDelta[${i}] after ${steps} steps is ${uGot[i]}, expected ${uExp[i]}`);
+        }
+        // Carry on from what the GPU holds (a flushed subnormal stays flushed).
+        vExp = vGot;
+        uExp = uGot;
+      }
+      v.release();
+      u.release();
+    });
+  }
+  it('refuses runs outside the period or the arena, naming the problem', () => {
+    const g = gpu();
+    const a = { params: zeros(128), grads: zeros(128), mask: Tensor.fromArray(g, [1, 1], [2], 'u32') };
+    const st = { squareAvg: zeros(128), accDelta: zeros(128) };
+    expect(() => adadeltaUpdateRun(g, a, st, h, { offset: 0, rows: 2, period: 9, first: 8, count: 2 })).toThrow(/does not fit the period 9/);
+    expect(() => adadeltaUpdateRun(g, a, st, h, { offset: 64, rows: 8, period: 9, first: 0, count: 1 })).toThrow(/overrun the arena of 128/);
+    expect(() => adadeltaDecayRun(g, st, 0.9, 1, { offset: 3, rows: 1, period: 1, first: 0, count: 1 })).toThrow(/not on a 64-float block/);
+  });
 });
 
 describe('sgd (torch.optim.SGD semantics)', () => {
