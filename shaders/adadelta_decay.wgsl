@@ -3,7 +3,8 @@
 // parameter as it is and scales both accumulators by rho: v = rho*v + (1-rho)*0 is rho*v to the
 // last bit, and so is u. So the steps are replayed as `steps` multiplications each, in order,
 // which gives the same floats as running them one by one. Elements: r * period + first + t for
-// r < rows and t < wid.y's range, as in adadelta_runs.wgsl. v, u: the parameter's state views.
+// r < rows and t < count (wid.y = t), four rows per invocation as in adadelta_runs.wgsl.
+// v, u: the parameter's state views.
 
 struct Params {
   rows: u32,
@@ -22,13 +23,16 @@ struct Params {
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r = wid.x * 256u + lid;
-  if (r >= params.rows) { return; }
-  let i = r * params.period + params.first + wid.y;
+  let r0 = (wid.x * 256u + lid) * 4u;
+  if (r0 >= params.rows) { return; }
+  // Rows past the end repeat the last row: this invocation's, computed from the same inputs, so
+  // writing it again writes what it already holds.
+  let last = params.rows - 1u;
+  let i = vec4u(min(r0, last), min(r0 + 1u, last), min(r0 + 2u, last), min(r0 + 3u, last)) * params.period + params.first + wid.y;
   let rho = params.rho;
-  var vi = v[i];
-  var ui = u[i];
-  // Four at a time: SwiftShader pays per loop iteration more than per multiplication.
+  var vi = vec4f(v[i.x], v[i.y], v[i.z], v[i.w]);
+  var ui = vec4f(u[i.x], u[i.y], u[i.z], u[i.w]);
+  // Four at a time: SwiftShader pays more per loop iteration than per multiplication.
   let quads = params.steps / 4u;
   for (var s = 0u; s < quads; s++) {
     vi = rho * (rho * (rho * (rho * vi)));
@@ -38,6 +42,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     vi = rho * vi;
     ui = rho * ui;
   }
-  v[i] = vi;
-  u[i] = ui;
+  // A repeated last row gets the value it already got.
+  v[i.x] = vi.x; u[i.x] = ui.x;
+  v[i.y] = vi.y; u[i.y] = ui.y;
+  v[i.z] = vi.z; u[i.z] = ui.z;
+  v[i.w] = vi.w; u[i.w] = ui.w;
 }

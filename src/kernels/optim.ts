@@ -117,6 +117,9 @@ export interface ArenaRun {
   count: number;
 }
 
+/** Rows per workgroup of the run kernels: 256 invocations of four rows. */
+const RUN_ROWS_PER_WORKGROUP = 1024;
+
 /** Checks `run` against the arena and the device limits; returns the floats its bindings cover. */
 function checkRun(gpu: Gpu, op: string, n: number, run: ArenaRun): number {
   const { offset, rows, period, first, count } = run;
@@ -128,7 +131,7 @@ function checkRun(gpu: Gpu, op: string, n: number, run: ArenaRun): number {
   const span = Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
   if (offset + span > n) throw new RangeError(`${op}: ${rows} rows of ${period} at ${offset} overrun the arena of ${n}`);
   if (span * 4 > gpu.limits.maxBindingBytes) throw new RangeError(`${op}: ${span * 4} bytes exceed the storage binding limit (${gpu.limits.maxBindingBytes})`);
-  if (Math.ceil(rows / 256) > gpu.limits.maxWorkgroupsPerDimension || count > gpu.limits.maxWorkgroupsPerDimension) {
+  if (Math.ceil(rows / RUN_ROWS_PER_WORKGROUP) > gpu.limits.maxWorkgroupsPerDimension || count > gpu.limits.maxWorkgroupsPerDimension) {
     throw new RangeError(`${op}: ${rows} rows x ${count} exceed ${gpu.limits.maxWorkgroupsPerDimension} workgroups per dimension`);
   }
   return span;
@@ -137,7 +140,7 @@ function checkRun(gpu: Gpu, op: string, n: number, run: ArenaRun): number {
 /** Whether adadeltaUpdateRun / adadeltaDecayRun can take a run of `rows` rows of `period`. */
 export function runFits(gpu: Gpu, rows: number, period: number): boolean {
   const span = Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
-  return span * 4 <= gpu.limits.maxBindingBytes && Math.ceil(rows / 256) <= gpu.limits.maxWorkgroupsPerDimension && period <= gpu.limits.maxWorkgroupsPerDimension;
+  return span * 4 <= gpu.limits.maxBindingBytes && Math.ceil(rows / RUN_ROWS_PER_WORKGROUP) <= gpu.limits.maxWorkgroupsPerDimension && period <= gpu.limits.maxWorkgroupsPerDimension;
 }
 
 /**
@@ -155,7 +158,7 @@ export function adadeltaUpdateRun(gpu: Gpu, a: ArenaBuffers, state: { squareAvg:
   gpu.dispatch(ADADELTA_RUNS, {
     uniforms: u,
     buffers: [view(a.params), view(a.grads), view(state.squareAvg), view(state.accDelta)],
-    workgroups: [Math.ceil(run.rows / 256), run.count],
+    workgroups: [Math.ceil(run.rows / RUN_ROWS_PER_WORKGROUP), run.count],
   });
 }
 
@@ -176,7 +179,7 @@ export function adadeltaDecayRun(gpu: Gpu, state: { squareAvg: Tensor; accDelta:
   gpu.dispatch(ADADELTA_DECAY, {
     uniforms: u,
     buffers: [view(state.squareAvg), view(state.accDelta)],
-    workgroups: [Math.ceil(run.rows / 256), run.count],
+    workgroups: [Math.ceil(run.rows / RUN_ROWS_PER_WORKGROUP), run.count],
   });
 }
 

@@ -133,11 +133,12 @@ describe('adadelta (torch.optim.Adadelta semantics)', () => {
 
 // The strided kernels of deferred zero-gradient decays (src/nn/optim.ts): one run of one
 // parameter at its arena offset; every element outside the run must come back unchanged.
-// Runs: (offset, rows, period, first, count). 37 rows and 300 rows (two workgroup columns), odd
-// periods and a run at each end of the period; the arena is 64 floats longer than the parameter.
+// Runs: (offset, rows, period, first, count). 37 rows and 1101 rows (two workgroup columns of
+// 1,024 rows), row counts that are not multiples of the 4 rows per invocation,
+// odd periods and a run at each end of the period; the arena is 64 floats longer than the parameter.
 const RUNS: ArenaRun[] = [
   { offset: 64, rows: 37, period: 9, first: 4, count: 1 },
-  { offset: 0, rows: 300, period: 9, first: 0, count: 4 },
+  { offset: 0, rows: 1101, period: 9, first: 0, count: 4 },
   { offset: 128, rows: 11, period: 7, first: 5, count: 2 },
   { offset: 0, rows: 5, period: 1, first: 0, count: 1 },
 ];
