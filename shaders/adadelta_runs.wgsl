@@ -3,7 +3,7 @@
 // the live taps of a weight whose other taps have a known zero gradient (src/nn/optim.ts); the
 // arithmetic is the dense kernel's, operation for operation, on vec4s of four rows.
 // Four rows per invocation: SwiftShader pays per invocation about what it pays for the accesses
-// (one row per invocation: 52-61 ms for 6.3 M elements of the decay kernel, four: 31-39).
+// (one row per invocation: 53-59 ms for 6.3 M elements of the decay kernel, four: 31-39).
 // p, g, v, u: the parameter's views in the arena buffers, scalar f32.
 
 struct Params {
