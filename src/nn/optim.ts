@@ -1,5 +1,6 @@
 // Optimisers over a ParamArena: each step is one fused dispatch over all parameters (frozen ones
-// masked out), recorded into the open step; hyper-parameters are plain fields read at each step,
+// masked out; Adadelta splits it where gradients are known to be zero, see there), recorded into
+// the open step; hyper-parameters are plain fields read at each step,
 // so changing the learning rate between steps recompiles nothing. exportState/importState are the
 // one public way to save and restore the state buffers and step count (checkpoints, --resume).
 import {
@@ -172,6 +173,10 @@ interface Deferred {
  * rho, so those multiplications are owed and applied later, one by one, in order (the same floats
  * as the eager update, to the last bit): before the pattern or rho changes, before the state is
  * exported, and at least every DEFER_MAX steps. The other elements are updated every step.
+ * Two things differ from the eager update, neither in a run that has not diverged: the padding
+ * after a deferred parameter is not swept (it holds zeros, as the arena keeps it, and zeros stay
+ * zeros), and a gradient "known" to be zero that is NaN because dy was (0 * NaN) leaves the
+ * parameter as it was instead of making it NaN.
  */
 export class Adadelta implements Optimizer {
   lr: number;
