@@ -100,7 +100,7 @@ function perElement(gpu: Gpu, kernels: readonly Kernel[], N: number, C: number, 
   const maxWg = gpu.limits.maxWorkgroupsPerDimension;
   const flat = HW < 64;
   const kernel = kernels[flat ? 1 : 0]!;
-  if (!flat && (C > maxWg || Math.ceil(HW / 64) > maxWg)) throw new RangeError(`${kernel.name}: C = ${C} or H*W = ${HW} too large for one dispatch`);
+  if (!flat && (C > maxWg || Math.ceil(HW / 256) > maxWg)) throw new RangeError(`${kernel.name}: C = ${C} or H*W = ${HW} too large for one dispatch`);
   for (const [n0, nb] of batchChunks(gpu, kernel.name, N, [C * HW], maxWg)) {
     const count = nb * C * HW;
     const ranges = inputs.map((t) => bindRange(t, n0 * C * HW, count));
@@ -109,7 +109,7 @@ function perElement(gpu: Gpu, kernels: readonly Kernel[], N: number, C: number, 
     gpu.dispatch(kernel, {
       uniforms: packUniforms([HW, C, ...offs, count]),
       buffers: [...ranges.map((r) => r.binding), coef.binding, o.binding],
-      workgroups: flat ? Math.ceil(count / 64) : [Math.ceil(HW / 64), C, nb],
+      workgroups: flat ? Math.ceil(count / 64) : [Math.ceil(HW / 256), C, nb],
     });
   }
 }
