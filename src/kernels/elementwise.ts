@@ -95,7 +95,7 @@ function run(gpu: Gpu, kernel: Kernel, out: Tensor, a: Tensor | null, b: Tensor 
     gpu.dispatch(kernel, {
       uniforms: packUniforms([count, ra?.off ?? 0, rb?.off ?? 0, o.off], [s]),
       buffers: [...buffers, o.binding],
-      workgroups: Math.ceil(count / 256),
+      workgroups: Math.ceil(count / 1024),
     });
   }
 }

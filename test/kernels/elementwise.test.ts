@@ -5,6 +5,7 @@ import { add, addInto, relu, reluBackward, scale } from '../../src/kernels/eleme
 import * as ref from '../../src/reference/elementwise.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
 import { Tensor } from '../../src/gpu/tensor.js';
+import { fillTensor } from '../../src/kernels/fill.js';
 import { relError } from '../helpers/compare.js';
 import { numericalGradient } from '../helpers/fd.js';
 import { useGpu } from '../helpers/gpu.js';
@@ -61,9 +62,17 @@ describe('elementwise kernels vs reference', () => {
       for (const t of [tx, tb, y, dx, s, sc, acc]) t.release();
     });
   }
-  it('handles more than 65,535 workgroups (folded into x and y)', async () => {
+  it('handles more than 65,535 workgroups (folded into x and y): a fill of 65,538 workgroups of 256, then a map over the same 16.8 M elements', async () => {
     const g = gpu();
-    const n = 65_537 * 256 + 3; // 65,538 workgroups of 256
+    const n = 65_537 * 256 + 3;
+    expect(Math.ceil(n / 256)).toBeGreaterThan(g.limits.maxWorkgroupsPerDimension);
+    const filled = Tensor.empty(g, [n]);
+    fillTensor(filled, 0.75);
+    const f = await filled.toArray();
+    let badFill = 0;
+    for (let i = 0; i < n; i++) if (f[i] !== 0.75) badFill++;
+    expect(badFill).toBe(0);
+    filled.release();
     const x = new Float32Array(n);
     for (let i = 0; i < n; i++) x[i] = ((i * 7919) % 2001) / 1000 - 1;
     const tx = Tensor.fromArray(g, x, [n]);
@@ -74,6 +83,25 @@ describe('elementwise kernels vs reference', () => {
     expect(bad).toBe(0);
     tx.release();
     y.release();
+  });
+  it('writes nothing past the output (counts that are not multiples of the 4 elements per invocation)', async () => {
+    // addInto writes the caller's tensor: a view at the start of a buffer whose tail holds a
+    // sentinel. Every op runs the same template, so its guards are checked here.
+    const g = gpu();
+    for (const n of [1, 2, 3, 5, 1001, 1026]) {
+      const b = Tensor.fromArray(g, Array.from({ length: n }, (_, i) => i), [n]);
+      const room = Math.ceil((n + 64) / 64) * 64;
+      const arena = Tensor.fromArray(g, new Float32Array(room).fill(-7), [room]);
+      const acc = arena.subView(0, [n]);
+      acc.write(new Float32Array(n).fill(2));
+      addInto(g, acc, b);
+      const host = await arena.toArray();
+      for (let i = 0; i < room; i++) {
+        const want = i < n ? i + 2 : -7;
+        if (host[i] !== want) throw new Error(`n=${n}: element ${i} is ${host[i]}, expected ${want}`);
+      }
+      for (const t of [b, arena]) t.release();
+    }
   });
   it('relu keeps NaN, and shape mismatches are rejected', async () => {
     const g = gpu();
