@@ -148,7 +148,7 @@ export class Gpu {
   private profiling: boolean;
 
   /** Counters for benchmarks and tests. */
-  readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, pollTicks: 0 };
+  readonly counters = { dispatches: 0, submits: 0, bindGroupsCreated: 0, readbacks: 0, pollTicks: 0, copies: 0 };
 
   private readonly quietWaits: boolean;
   /** GpuOptions.winograd: the conv algorithm forced for this device's 3x3 stride-1 convs, if any. */
@@ -329,6 +329,7 @@ export class Gpu {
     const encoder = this.openEncoder();
     this.endPass();
     encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.counters.copies++;
     this.usedInEncoder.add(src);
     this.usedInEncoder.add(dst);
   }

@@ -863,20 +863,28 @@ function liveTapRuns(g: Geometry, p: Conv2dParams): [number, number][] {
   return runs;
 }
 
-/** dweight of y = conv2d(x, weight), given dy. */
-export function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, weightShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions): Tensor {
+/**
+ * dweight of y = conv2d(x, weight), given dy. Written into `out` when given (a parameter's
+ * gradient view in the arena, so the tape need not copy it there), else into a new tensor.
+ */
+export function conv2dBackwardWeight(
+  gpu: Gpu, x: Tensor, dy: Tensor, weightShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions, out?: Tensor | null,
+): Tensor {
   const op = 'conv2dBackwardWeight';
   const g = geometry(op, x.shape, weightShape, p);
   if (!sameShape(dy.shape, [g.N, g.Co, g.Ho, g.Wo])) {
     throw new RangeError(`${op}: dy ${shapeString(dy.shape)} must be ${shapeString([g.N, g.Co, g.Ho, g.Wo])} for x ${shapeString(x.shape)}`);
   }
   const variant = conv2dVariant(gpu, opts);
-  const dw = Tensor.empty(gpu, [g.Co, g.C, g.kh, g.kw]);
+  if (out && (!sameShape(out.shape, [g.Co, g.C, g.kh, g.kw]) || out.dtype !== 'f32')) {
+    throw new RangeError(`${op}: out ${shapeString(out.shape)} ${out.dtype} must be f32 ${shapeString([g.Co, g.C, g.kh, g.kw])}`);
+  }
+  const dw = out ?? Tensor.empty(gpu, [g.Co, g.C, g.kh, g.kw]);
   checkWhole(gpu, op, dw, 'weight gradient');
   // Taps that see only padding get exactly zero (every product has a padding zero in it, dy
   // finite), whichever kernel runs below: said so for the optimiser (Tensor.knownZeros).
   const liveRuns = liveTapRuns(g, p);
-  if (liveRuns.reduce((n, r) => n + r[1], 0) < g.kh * g.kw) dw.knownZeros = { period: g.kh * g.kw, live: liveRuns };
+  dw.knownZeros = liveRuns.reduce((n, r) => n + r[1], 0) < g.kh * g.kw ? { period: g.kh * g.kw, live: liveRuns } : null;
   if (viaWinograd(gpu, variant, g, p, 'dweight', opts)) {
     winogradWeightGrad(gpu, op, x, dy, dw, g, opts);
     return dw;

@@ -29,7 +29,7 @@ export function conv2d(tape: Tape, x: Var, weight: Var, bias: Var | null, p: Con
     saved: weight.requiresGrad ? [x] : [],
     backward: (dy, [needX, needW, needB]) => [
       needX ? conv2dBackwardData(gpu, dy!, weight.data, xShape, p) : null,
-      needW ? conv2dBackwardWeight(gpu, x.data, dy!, weight.shape, p) : null,
+      needW ? conv2dBackwardWeight(gpu, x.data, dy!, weight.shape, p, undefined, weight.gradOut) : null,
       needB ? conv2dBackwardBias(gpu, dy!) : null,
     ],
   });

@@ -26,6 +26,12 @@ export class Var {
    * reach), null when nothing is. The optimiser reads it at its next step and resets it.
    */
   gradZeros: ZeroPattern | null = null;
+  /**
+   * Set by the tape only while a node's backward runs, for a parameter whose gradient this node
+   * gives in full (its last use, nothing summed yet): gradTarget, which the rule may write
+   * into and return, sparing the copy. null otherwise.
+   */
+  gradOut: Tensor | null = null;
   node: Node | null = null;
   private refs = 1;
 
@@ -184,7 +190,7 @@ export class Tape {
     // temporary is back in the pool for the rest of the backward pass.
     const flush = (p: Var, slot: GradSlot): void => {
       const target = p.gradTarget!;
-      gpu.copy(slot.tensor.buffer, slot.tensor.offset, target.buffer, target.offset, target.byteLength);
+      if (slot.tensor !== target) gpu.copy(slot.tensor.buffer, slot.tensor.offset, target.buffer, target.offset, target.byteLength);
       p.gradZeros = slot.tensor.knownZeros;
       slot.drop();
       grads.delete(p);
@@ -196,7 +202,15 @@ export class Tape {
       grads.delete(node.output);
       if (node === root.node || dySlot) {
         const needs = node.inputs.map((v) => !!v?.requiresGrad);
-        const results = node.backward(dySlot ? dySlot.tensor : null, needs, node);
+        // A parameter this node gives its whole gradient may get it written in place.
+        const direct = node.inputs.filter((v, i): v is Var => !!v?.gradTarget && needs[i]! && (pendingUses.get(v) ?? 1) === 1 && !grads.has(v));
+        for (const v of direct) v.gradOut = v.gradTarget;
+        let results: (Tensor | null)[];
+        try {
+          results = node.backward(dySlot ? dySlot.tensor : null, needs, node);
+        } finally {
+          for (const v of direct) v.gradOut = null;
+        }
         // Group identical tensors (dy passed through, or one result for two inputs) into one slot.
         const slots = new Map<Tensor, GradSlot>();
         node.inputs.forEach((v, i) => {

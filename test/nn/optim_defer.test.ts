@@ -229,7 +229,8 @@ describe('known zeros from the conv weight gradient to the optimiser', () => {
 describe('the tape hands the marks on', () => {
   // Logits = avgpool(conv(x1, w) [+ conv(x2, w)]) over 1x1 inputs, padding 1: each use marks the
   // centre tap; a sum of two uses is added in place and carries no mark; a parameter the loss
-  // does not reach gets a zero gradient, all of it marked.
+  // does not reach gets a zero gradient, all of it marked. With one use the conv writes the
+  // gradient straight into the arena (Var.gradOut), so nothing is copied.
   for (const uses of [1, 2]) {
     it(`weight used ${uses}x: gradZeros ${uses === 1 ? 'centre tap' : 'null'}; the unused parameter all zero`, async () => {
       const g = gpu();
@@ -258,7 +259,11 @@ describe('the tape hands the marks on', () => {
       y.free();
       const loss = ops.crossEntropy(tape, logits, labels);
       logits.free();
+      const copiesBefore = g.counters.copies;
       tape.backward(loss, arena.vars);
+      // One use: the conv wrote the gradient into the arena itself; two: the sum was copied there.
+      expect(g.counters.copies - copiesBefore).toBe(uses === 1 ? 0 : 1);
+      expect(w.gradOut).toBeNull();
       expect(w.gradZeros).toEqual(uses === 1 ? { period: 9, live: [[4, 1]] } : null);
       expect(unused.gradZeros).toEqual({ period: 1, live: [] });
       // The marks are true of what the arena holds.
