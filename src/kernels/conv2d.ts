@@ -729,8 +729,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 // ------------------------------------------------------------------ passes
 
-/** y = conv2d(x, weight) + bias. */
-export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor | null, p: Conv2dParams, opts?: Conv2dOptions): Tensor {
+/**
+ * y = conv2d(x, weight) + bias. With `keep`, a Winograd conv hands its filter transforms over
+ * (keep.filters, the caller's to release; null when the conv ran otherwise), so that
+ * conv2dBackwardData can reuse them instead of transforming the same weight again.
+ */
+export function conv2dForward(
+  gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor | null, p: Conv2dParams, opts?: Conv2dOptions, keep?: { filters: Tensor | null },
+): Tensor {
   const op = 'conv2dForward';
   const g = geometry(op, x.shape, weight.shape, p);
   if (bias && !sameShape(bias.shape, [g.Co])) throw new RangeError(`${op}: bias ${shapeString(bias.shape)} must be [${g.Co}]`);
@@ -741,9 +747,11 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
   if (viaWinograd(gpu, variant, g, p, 'forward', opts)) {
     const u = winogradFilters(gpu, weight, g.Co, g.C, opts);
     winogradConv(gpu, op, x, u, bias, y, { N: g.N, C: g.C, M: g.Co, H: g.H, W: g.W }, false, opts);
-    u.release();
+    if (keep) keep.filters = u;
+    else u.release();
     return y;
   }
+  if (keep) keep.filters = null;
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
   const K = g.C * g.kh * g.kw;
@@ -779,9 +787,13 @@ export function conv2dForward(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor 
 
 /**
  * dx of y = conv2d(x, weight), given dy: the column gradient dcol = weight^T * dy as a plain GEMM
- * (no wasted taps on strided convs), then col2im gathers it into dx.
+ * (no wasted taps on strided convs), then col2im gathers it into dx. `filters`: the forward's
+ * Winograd filter transforms of this weight (conv2dForward's keep), used when dx runs by
+ * Winograd too; the caller keeps them.
  */
-export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions): Tensor {
+export function conv2dBackwardData(
+  gpu: Gpu, dy: Tensor, weight: Tensor, xShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions, filters?: Tensor | null,
+): Tensor {
   const op = 'conv2dBackwardData';
   const g = geometry(op, xShape, weight.shape, p);
   if (!sameShape(dy.shape, [g.N, g.Co, g.Ho, g.Wo])) {
@@ -791,9 +803,12 @@ export function conv2dBackwardData(gpu: Gpu, dy: Tensor, weight: Tensor, xShape:
   const variant = conv2dVariant(gpu, opts);
   const dx = Tensor.empty(gpu, [g.N, g.C, g.H, g.W]);
   if (viaWinograd(gpu, variant, g, p, 'dx', opts)) {
-    const u = winogradFilters(gpu, weight, g.Co, g.C, opts);
+    if (filters && !sameShape(filters.shape, [16, g.Co, g.C])) {
+      throw new RangeError(`${op}: filter transforms ${shapeString(filters.shape)} must be ${shapeString([16, g.Co, g.C])} for weight ${shapeString(weight.shape)}`);
+    }
+    const u = filters ?? winogradFilters(gpu, weight, g.Co, g.C, opts);
     winogradConv(gpu, op, dy, u, null, dx, { N: g.N, C: g.Co, M: g.C, H: g.H, W: g.W }, true, opts);
-    u.release();
+    if (u !== filters) u.release();
     return dx;
   }
   const xImg = g.C * g.H * g.W;

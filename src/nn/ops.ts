@@ -19,16 +19,21 @@ import { SELF, type Tape, type Var } from './tape.js';
 // conv2d ----------------------------------------------------------------------------------
 // y = x * weight (+ bias).  dx = conv2dBackwardData(dy, weight);  dweight = conv2dBackwardWeight(x, dy);
 // dbias = sum of dy over N, H, W.
+// A Winograd conv's filter transforms are kept from forward for dx (the weight does not change
+// in between), when dx will be needed.
 export function conv2d(tape: Tape, x: Var, weight: Var, bias: Var | null, p: Conv2dParams): Var {
   const gpu = tape.gpu;
-  const y = conv2dForward(gpu, x.data, weight.data, bias?.data ?? null, p);
+  const keep = x.requiresGrad && tape.needsGrad([x, weight, bias]) ? { filters: null as Tensor | null } : undefined;
+  const y = conv2dForward(gpu, x.data, weight.data, bias?.data ?? null, p, undefined, keep);
+  const filters = keep?.filters ?? null;
   const xShape = x.shape;
   return tape.record(y, {
     op: 'conv2d',
     inputs: [x, weight, bias],
     saved: weight.requiresGrad ? [x] : [],
+    owned: filters ? [filters] : [],
     backward: (dy, [needX, needW, needB]) => [
-      needX ? conv2dBackwardData(gpu, dy!, weight.data, xShape, p) : null,
+      needX ? conv2dBackwardData(gpu, dy!, weight.data, xShape, p, undefined, filters) : null,
       needW ? conv2dBackwardWeight(gpu, x.data, dy!, weight.shape, p, undefined, weight.gradOut) : null,
       needB ? conv2dBackwardBias(gpu, dy!) : null,
     ],
