@@ -730,12 +730,22 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 // ------------------------------------------------------------------ passes
 
 /**
- * y = conv2d(x, weight) + bias. With `keep`, a Winograd conv hands its filter transforms over
- * (keep.filters, the caller's to release; null when the conv ran otherwise), so that
- * conv2dBackwardData can reuse them instead of transforming the same weight again.
+ * What conv2dForward can hand over for the backward passes of the same conv (the caller's to
+ * release; null when the conv ran otherwise): a Winograd conv's filter transforms, for
+ * conv2dBackwardData, and a column-matrix conv's matrix of the whole batch (up to
+ * KEEP_COLUMNS_BYTES), for conv2dBackwardWeight, so neither is made twice.
  */
+export interface Conv2dKeep {
+  filters: Tensor | null;
+  columns: Tensor | null;
+}
+
+/** Largest column matrix conv2dForward keeps (conv1's at 64 px batch 8 is 4.8 MB; at 224 px batch 32, 236 MB, made again instead). */
+export const KEEP_COLUMNS_BYTES = 64 * 2 ** 20;
+
+/** y = conv2d(x, weight) + bias; with `keep`, see Conv2dKeep. */
 export function conv2dForward(
-  gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor | null, p: Conv2dParams, opts?: Conv2dOptions, keep?: { filters: Tensor | null },
+  gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor | null, p: Conv2dParams, opts?: Conv2dOptions, keep?: Conv2dKeep,
 ): Tensor {
   const op = 'conv2dForward';
   const g = geometry(op, x.shape, weight.shape, p);
@@ -747,11 +757,11 @@ export function conv2dForward(
   if (viaWinograd(gpu, variant, g, p, 'forward', opts)) {
     const u = winogradFilters(gpu, weight, g.Co, g.C, opts);
     winogradConv(gpu, op, x, u, bias, y, { N: g.N, C: g.C, M: g.Co, H: g.H, W: g.W }, false, opts);
-    if (keep) keep.filters = u;
+    if (keep) [keep.filters, keep.columns] = [u, null];
     else u.release();
     return y;
   }
-  if (keep) keep.filters = null;
+  if (keep) [keep.filters, keep.columns] = [null, null];
   const xImg = g.C * g.H * g.W;
   const yImg = g.Co * g.Ho * g.Wo;
   const K = g.C * g.kh * g.kw;
@@ -781,7 +791,9 @@ export function conv2dForward(
     // Without a bias the weight stands in at the bias slot (never read: hasBias = 0).
     runGemm(gpu, variant, pass, g.Co, cols, u, [xb.binding, weight.binding, (bias ?? weight).binding, yb.binding], opts);
   }
-  col?.release();
+  // One chunk: the matrix holds the whole batch, which backward-weight can use as it is.
+  if (keep && col && chunk >= g.N && col.byteLength <= KEEP_COLUMNS_BYTES) keep.columns = col;
+  else col?.release();
   return y;
 }
 
@@ -884,6 +896,7 @@ function liveTapRuns(g: Geometry, p: Conv2dParams): [number, number][] {
  */
 export function conv2dBackwardWeight(
   gpu: Gpu, x: Tensor, dy: Tensor, weightShape: readonly number[], p: Conv2dParams, opts?: Conv2dOptions, out?: Tensor | null,
+  columns?: Tensor | null,
 ): Tensor {
   const op = 'conv2dBackwardWeight';
   const g = geometry(op, x.shape, weightShape, p);
@@ -909,11 +922,16 @@ export function conv2dBackwardWeight(
   const cols = g.C * g.kh * g.kw;
   // Few input channels and a large kernel (conv1): the column matrix makes it a 1x1 conv over
   // C*kh*kw channels, whose gradient (Co, C*kh*kw, 1, 1) is dweight's own memory layout.
-  const columns = viaColumns(variant, g, opts);
-  const chunk = imagesPerChunk(gpu, op, columns ? [xImg, yImg, cols * g.Ho * g.Wo] : [xImg, yImg]);
-  const col = columns ? Tensor.empty(gpu, [Math.min(chunk, g.N), cols, g.Ho, g.Wo]) : null;
-  const gg: Geometry = columns ? { ...g, C: cols, H: g.Ho, W: g.Wo, kh: 1, kw: 1 } : g;
-  const pp: Conv2dParams = columns ? { stride: 1, padding: 0 } : p;
+  const viaCols = viaColumns(variant, g, opts);
+  const chunk = imagesPerChunk(gpu, op, viaCols ? [xImg, yImg, cols * g.Ho * g.Wo] : [xImg, yImg]);
+  // The forward's matrix of the whole batch (conv2dForward's keep), when it ran that way.
+  const kept = viaCols && columns && chunk >= g.N ? columns : null;
+  if (kept && !sameShape(kept.shape, [g.N, cols, g.Ho, g.Wo])) {
+    throw new RangeError(`${op}: column matrix ${shapeString(kept.shape)} must be ${shapeString([g.N, cols, g.Ho, g.Wo])}`);
+  }
+  const col = viaCols ? (kept ?? Tensor.empty(gpu, [Math.min(chunk, g.N), cols, g.Ho, g.Wo])) : null;
+  const gg: Geometry = viaCols ? { ...g, C: cols, H: g.Ho, W: g.Wo, kh: 1, kw: 1 } : g;
+  const pp: Conv2dParams = viaCols ? { stride: 1, padding: 0 } : p;
   // Input channels run along the invocations: with fewer than 16 most would idle, so the row
   // kernel (columns over (c, kx) of one kernel row) takes those that need no column matrix.
   const regs = variant === 'registers' && gg.C >= 16;
@@ -922,7 +940,7 @@ export function conv2dBackwardWeight(
     let xb = bindRange(x, n0 * xImg, nc * xImg);
     const dyb = bindRange(dy, n0 * yImg, nc * yImg);
     if (col) {
-      im2col(gpu, g, p, nc, xb.binding, xb.off, col);
+      if (!kept) im2col(gpu, g, p, nc, xb.binding, xb.off, col);
       xb = bindRange(col, 0, nc * cols * g.Ho * g.Wo);
     }
     if (regs) {
@@ -969,7 +987,7 @@ export function conv2dBackwardWeight(
       part.release();
     }
   }
-  col?.release();
+  if (col !== kept) col?.release();
   return dw;
 }
 

@@ -9,7 +9,7 @@
 import { shapeString, type Tensor } from '../gpu/tensor.js';
 import { globalAvgPoolBackward, globalAvgPoolForward } from '../kernels/avgpool.js';
 import { batchnormBackward, batchnormEvalForward, batchnormTrainForward } from '../kernels/batchnorm.js';
-import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardWeight, conv2dForward, type Conv2dParams } from '../kernels/conv2d.js';
+import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardWeight, conv2dForward, type Conv2dKeep, type Conv2dParams } from '../kernels/conv2d.js';
 import { add as addKernel, relu as reluKernel, reluBackward } from '../kernels/elementwise.js';
 import { linearBackwardBias, linearBackwardData, linearBackwardWeight, linearForward } from '../kernels/linear.js';
 import { maxpool2dBackward, maxpool2dForward, type MaxPool2dParams } from '../kernels/maxpool2d.js';
@@ -19,22 +19,24 @@ import { SELF, type Tape, type Var } from './tape.js';
 // conv2d ----------------------------------------------------------------------------------
 // y = x * weight (+ bias).  dx = conv2dBackwardData(dy, weight);  dweight = conv2dBackwardWeight(x, dy);
 // dbias = sum of dy over N, H, W.
-// A Winograd conv's filter transforms are kept from forward for dx (the weight does not change
-// in between), when dx will be needed.
+// What the forward made that a backward pass needs again is kept for it (Conv2dKeep: a Winograd
+// conv's filter transforms for dx, conv1's column matrix for dweight; the weight and x do not
+// change in between), when that pass will run.
 export function conv2d(tape: Tape, x: Var, weight: Var, bias: Var | null, p: Conv2dParams): Var {
   const gpu = tape.gpu;
-  const keep = x.requiresGrad && tape.needsGrad([x, weight, bias]) ? { filters: null as Tensor | null } : undefined;
+  const keep: Conv2dKeep | undefined = tape.needsGrad([x, weight, bias]) ? { filters: null, columns: null } : undefined;
   const y = conv2dForward(gpu, x.data, weight.data, bias?.data ?? null, p, undefined, keep);
-  const filters = keep?.filters ?? null;
+  const filters = x.requiresGrad ? (keep?.filters ?? null) : (keep?.filters?.release(), null);
+  const columns = weight.requiresGrad ? (keep?.columns ?? null) : (keep?.columns?.release(), null);
   const xShape = x.shape;
   return tape.record(y, {
     op: 'conv2d',
     inputs: [x, weight, bias],
     saved: weight.requiresGrad ? [x] : [],
-    owned: filters ? [filters] : [],
+    owned: [filters, columns].filter((t): t is Tensor => t !== null),
     backward: (dy, [needX, needW, needB]) => [
       needX ? conv2dBackwardData(gpu, dy!, weight.data, xShape, p, undefined, filters) : null,
-      needW ? conv2dBackwardWeight(gpu, x.data, dy!, weight.shape, p, undefined, weight.gradOut) : null,
+      needW ? conv2dBackwardWeight(gpu, x.data, dy!, weight.shape, p, undefined, weight.gradOut, columns) : null,
       needB ? conv2dBackwardBias(gpu, dy!) : null,
     ],
   });
