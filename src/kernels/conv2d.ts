@@ -643,8 +643,8 @@ function winogradConv(
  * dM = A dY A^T per tile, then dw = G^T dU G. The GEMMs run as one batched 1x1 direct conv that
  * produces dU^T (rows c, positions o, channels = tiles), so dM is stored tiles x Co. V is computed
  * again rather than kept from the forward: it is 4x the size of x, held from forward to backward
- * for every conv, to save ~1 ms per conv at 64 px batch 8 (the filter transforms, ~0.6 ms per
- * pass, are likewise made per pass).
+ * for every conv, to save ~1 ms per conv at 64 px batch 8. (The filter transforms, 16/9 of the
+ * weight, are kept from forward for dx: Conv2dKeep.)
  */
 function winogradWeightGrad(gpu: Gpu, op: string, x: Tensor, dy: Tensor, dw: Tensor, g: Geometry, opts?: Conv2dOptions): void {
   const { N, C, Co, H, W } = g;
