@@ -2,7 +2,7 @@
 // params, grads, squareAvg (v), accDelta (u): (count4) vec4<f32>, the same layout, element i of each
 // belongs to the same scalar parameter. mask: (blocks) u32, one per 64-float (256-byte) block,
 // nonzero = trainable; frozen blocks are left untouched (their grads are never written).
-//   g += wd * p;  v = rho*v + (1-rho)*g^2;  d = sqrt(u+eps)/sqrt(v+eps)*g;  u = rho*u + (1-rho)*d^2;  p -= lr*d
+// The step itself: lib/adadelta_step.wgsl.
 
 struct Params {
   count4: u32,      // vec4s in this chunk
@@ -20,17 +20,14 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> v: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> u: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> mask: array<u32>;
+#include "adadelta_step"
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
   if (!trainable(i)) { return; }
-  let pi = p[i];
-  let gi = g[i] + params.weightDecay * pi;
-  let vi = params.rho * v[i] + params.oneMinusRho * gi * gi;
-  let ui = u[i];
-  let d = sqrt(ui + params.eps) / sqrt(vi + params.eps) * gi;
-  v[i] = vi;
-  u[i] = params.rho * ui + params.oneMinusRho * d * d;
-  p[i] = pi - params.lr * d;
+  let s = adadeltaStep(p[i], g[i], v[i], u[i]);
+  v[i] = s.v;
+  u[i] = s.u;
+  p[i] = s.p;
 }

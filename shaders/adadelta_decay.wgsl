@@ -1,34 +1,19 @@
-// adadelta_decay: `steps` deferred Adadelta steps of elements whose gradient was exactly zero in
-// each of them (src/nn/optim.ts). With g = 0 and no weight decay an Adadelta step leaves the
-// parameter as it is and scales both accumulators by rho: v = rho*v + (1-rho)*0 is rho*v to the
-// last bit, and so is u. So the steps are replayed as `steps` multiplications each, in order,
-// which gives the same floats as running them one by one. Elements: r * period + first + t for
-// r < rows and t < count (wid.y = t), four rows per invocation as in adadelta_runs.wgsl.
-// v, u: the parameter's state views.
+// adadelta_decay: params.steps deferred Adadelta steps of one run of a parameter
+// (lib/optim_runs.wgsl) whose gradient was exactly zero in each of them (src/nn/optim.ts). With
+// g = 0 and no weight decay an Adadelta step leaves the parameter as it is and scales both
+// accumulators by rho: v = rho*v + (1-rho)*0 is rho*v to the last bit, and so is u. So the steps
+// are replayed as `steps` multiplications each, in order, which gives the same floats as running
+// them one by one. v, u: the parameter's state views.
+#include "optim_runs"
 
-struct Params {
-  rows: u32,
-  period: u32,
-  first: u32,
-  steps: u32,
-  rho: f32,
-  _p0: f32,
-  _p1: f32,
-  _p2: f32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> v: array<f32>;
 @group(0) @binding(2) var<storage, read_write> u: array<f32>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let r0 = (wid.x * 256u + lid) * 4u;
+  let r0 = runRow0(wid, lid);
   if (r0 >= params.rows) { return; }
-  // Rows past the end repeat the last row: this invocation's, computed from the same inputs, so
-  // writing it again writes what it already holds.
-  let last = params.rows - 1u;
-  let i = vec4u(min(r0, last), min(r0 + 1u, last), min(r0 + 2u, last), min(r0 + 3u, last)) * params.period + params.first + wid.y;
+  let i = runElements(r0, wid);
   let rho = params.rho;
   var vi = vec4f(v[i.x], v[i.y], v[i.z], v[i.w]);
   var ui = vec4f(u[i.x], u[i.y], u[i.z], u[i.w]);

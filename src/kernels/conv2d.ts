@@ -866,6 +866,11 @@ export function conv2dBackwardData(
   return dx;
 }
 
+/** Taps in runs of liveTapRuns. */
+function tapCount(runs: readonly (readonly [number, number])[]): number {
+  return runs.reduce((n, r) => n + r[1], 0);
+}
+
 /** Runs [first tap, count] of consecutive taps (ky * kw + kx) whose window meets the input for some output. */
 function liveTapRuns(g: Geometry, p: Conv2dParams): [number, number][] {
   // Output o reads input o*s - pad + k; the tap is live when some o in [0, out) lands in [0, size).
@@ -912,7 +917,7 @@ export function conv2dBackwardWeight(
   // Taps that see only padding get exactly zero (every product has a padding zero in it, dy
   // finite), whichever kernel runs below: said so for the optimiser (Tensor.knownZeros).
   const liveRuns = liveTapRuns(g, p);
-  dw.knownZeros = liveRuns.reduce((n, r) => n + r[1], 0) < g.kh * g.kw ? { period: g.kh * g.kw, live: liveRuns } : null;
+  dw.knownZeros = tapCount(liveRuns) < g.kh * g.kw ? { period: g.kh * g.kw, live: liveRuns } : null;
   if (viaWinograd(gpu, variant, g, p, 'dweight', opts)) {
     winogradWeightGrad(gpu, op, x, dy, dw, g, opts);
     return dw;
@@ -935,6 +940,8 @@ export function conv2dBackwardWeight(
   // Input channels run along the invocations: with fewer than 16 most would idle, so the row
   // kernel (columns over (c, kx) of one kernel row) takes those that need no column matrix.
   const regs = variant === 'registers' && gg.C >= 16;
+  // The register kernel's taps: the conv's own live taps, or the column matrix's one.
+  const regsRuns = viaCols ? liveTapRuns(gg, pp) : liveRuns;
   for (let n0 = 0; n0 < g.N; n0 += chunk) {
     const nc = Math.min(chunk, g.N - n0);
     let xb = bindRange(x, n0 * xImg, nc * xImg);
@@ -952,15 +959,13 @@ export function conv2dBackwardWeight(
       const bcast = broadcasts(gpu, opts) && tm % 4 === 0 && wg % 4 === 0;
       const kernel = bwdWeightRegsKernels.get({ tm, tn, wg, bcast, add: n0 > 0 });
       // Taps that see only padding (late layers at 1x1) get no workgroups: their gradient is 0.
-      const runs = liveTapRuns(gg, pp);
-      const live = runs.reduce((n, r) => n + r[1], 0);
-      if (live < gg.kh * gg.kw && n0 === 0) fillTensor(dw, 0);
-      for (const [tapBase, tapCount] of runs) {
+      if (tapCount(regsRuns) < gg.kh * gg.kw && n0 === 0) fillTensor(dw, 0);
+      for (const [tapBase, taps] of regsRuns) {
         const u = new Uint32Array([
           gg.Co, gg.C, gg.H, gg.W, gg.Ho, gg.Wo, gg.kh, gg.kw, pp.stride, pp.padding, nc, xb.off,
-          dyb.off, 0, mTiles, cTiles, tapBase, tapCount, 0, 0, // slot 13 unused: adding is the '.add' variant
+          dyb.off, 0, mTiles, cTiles, tapBase, taps, 0, 0, // slot 13 unused: adding is the '.add' variant
         ]);
-        dispatchTiles(gpu, kernel, tapCount * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
+        dispatchTiles(gpu, kernel, taps * mTiles * cTiles, u, [xb.binding, dyb.binding, dw.binding], 'bwd_weight', opts);
       }
       continue;
     }

@@ -13,11 +13,14 @@ import adadeltaDecaySource from '../../shaders/adadelta_decay.wgsl';
 import sgdSource from '../../shaders/sgd.wgsl';
 import adamwSource from '../../shaders/adamw.wgsl';
 import arenaLib from '../../shaders/lib/optim_arena.wgsl';
+import adadeltaStepLib from '../../shaders/lib/adadelta_step.wgsl';
+import runsLib from '../../shaders/lib/optim_runs.wgsl';
+import { packUniforms } from './elementwise.js';
 
-const LIB = { optim_arena: arenaLib };
+const LIB = { optim_arena: arenaLib, adadelta_step: adadeltaStepLib, optim_runs: runsLib };
 const ADADELTA = kernelWithIncludes({ name: 'optim.adadelta', source: adadeltaSource }, LIB);
-const ADADELTA_RUNS: Kernel = { name: 'optim.adadelta_runs', source: adadeltaRunsSource };
-const ADADELTA_DECAY: Kernel = { name: 'optim.adadelta_decay', source: adadeltaDecaySource };
+const ADADELTA_RUNS = kernelWithIncludes({ name: 'optim.adadelta_runs', source: adadeltaRunsSource }, LIB);
+const ADADELTA_DECAY = kernelWithIncludes({ name: 'optim.adadelta_decay', source: adadeltaDecaySource }, LIB);
 const SGD = kernelWithIncludes({ name: 'optim.sgd', source: sgdSource }, LIB);
 const ADAMW = kernelWithIncludes({ name: 'optim.adamw', source: adamwSource }, LIB);
 
@@ -117,30 +120,51 @@ export interface ArenaRun {
   count: number;
 }
 
-/** Rows per workgroup of the run kernels: 256 invocations of four rows. */
+/** Rows per workgroup of the run kernels: 256 invocations of four rows (lib/optim_runs.wgsl). */
 const RUN_ROWS_PER_WORKGROUP = 1024;
 
-/** Checks `run` against the arena and the device limits; returns the floats its bindings cover. */
-function checkRun(gpu: Gpu, op: string, n: number, run: ArenaRun): number {
-  const { offset, rows, period, first, count } = run;
-  for (const [k, x] of Object.entries(run)) {
-    if (!Number.isSafeInteger(x) || x < 0) throw new RangeError(`${op}: ${k} must be a non-negative integer, got ${x}`);
-  }
-  if (offset % OPTIM_BLOCK !== 0) throw new RangeError(`${op}: offset ${offset} is not on a ${OPTIM_BLOCK}-float block`);
-  if (period < 1 || first + count > period) throw new RangeError(`${op}: run [${first}, ${first + count}) does not fit the period ${period}`);
-  const span = Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
-  if (offset + span > n) throw new RangeError(`${op}: ${rows} rows of ${period} at ${offset} overrun the arena of ${n}`);
-  if (span * 4 > gpu.limits.maxBindingBytes) throw new RangeError(`${op}: ${span * 4} bytes exceed the storage binding limit (${gpu.limits.maxBindingBytes})`);
-  if (Math.ceil(rows / RUN_ROWS_PER_WORKGROUP) > gpu.limits.maxWorkgroupsPerDimension || count > gpu.limits.maxWorkgroupsPerDimension) {
-    throw new RangeError(`${op}: ${rows} rows x ${count} exceed ${gpu.limits.maxWorkgroupsPerDimension} workgroups per dimension`);
-  }
-  return span;
+/** Floats a run's bindings cover (its rows, to the next 64-float block). */
+function runSpan(rows: number, period: number): number {
+  return Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
+}
+
+/** Why the device cannot take a run of `rows` rows of `period` in one dispatch, or null. */
+function runLimit(gpu: Gpu, rows: number, period: number): string | null {
+  const bytes = runSpan(rows, period) * 4;
+  if (bytes > gpu.limits.maxBindingBytes) return `${bytes} bytes exceed the storage binding limit (${gpu.limits.maxBindingBytes})`;
+  const max = gpu.limits.maxWorkgroupsPerDimension;
+  if (Math.ceil(rows / RUN_ROWS_PER_WORKGROUP) > max || period > max) return `${rows} rows of ${period} exceed ${max} workgroups per dimension`;
+  return null;
 }
 
 /** Whether adadeltaUpdateRun / adadeltaDecayRun can take a run of `rows` rows of `period`. */
 export function runFits(gpu: Gpu, rows: number, period: number): boolean {
-  const span = Math.ceil((rows * period) / OPTIM_BLOCK) * OPTIM_BLOCK;
-  return span * 4 <= gpu.limits.maxBindingBytes && Math.ceil(rows / RUN_ROWS_PER_WORKGROUP) <= gpu.limits.maxWorkgroupsPerDimension && period <= gpu.limits.maxWorkgroupsPerDimension;
+  return runLimit(gpu, rows, period) === null;
+}
+
+/** Checks `run` against an arena of n floats and the device; returns the floats its bindings cover. */
+function checkRun(gpu: Gpu, n: number, run: ArenaRun): number {
+  const { offset, rows, period, first, count } = run;
+  for (const [k, x] of Object.entries(run)) {
+    if (!Number.isSafeInteger(x) || x < 0) throw new RangeError(`adadelta: ${k} must be a non-negative integer, got ${x}`);
+  }
+  if (offset % OPTIM_BLOCK !== 0) throw new RangeError(`adadelta: offset ${offset} is not on a ${OPTIM_BLOCK}-float block`);
+  if (period < 1 || first + count > period) throw new RangeError(`adadelta: run [${first}, ${first + count}) does not fit the period ${period}`);
+  const span = runSpan(rows, period);
+  if (offset + span > n) throw new RangeError(`adadelta: ${rows} rows of ${period} at ${offset} overrun the arena of ${n}`);
+  const limit = runLimit(gpu, rows, period);
+  if (limit) throw new RangeError(`adadelta: ${limit}`);
+  return span;
+}
+
+/** Records `kernel` over a checked run: the run kernels' uniforms (lib/optim_runs.wgsl), `tensors` bound at the run's parameter. */
+function dispatchRun(gpu: Gpu, kernel: Kernel, run: ArenaRun, span: number, tensors: readonly Tensor[], steps: number, h: AdadeltaHyper): void {
+  if (run.rows === 0 || run.count === 0) return;
+  gpu.dispatch(kernel, {
+    uniforms: packUniforms([run.rows, run.period, run.first, steps], [h.lr, h.rho, 1 - h.rho, h.eps, h.weightDecay, 0, 0, 0]),
+    buffers: tensors.map((t) => ({ buffer: t.buffer, offset: t.offset + run.offset * 4, size: span * 4 })),
+    workgroups: [Math.ceil(run.rows / RUN_ROWS_PER_WORKGROUP), run.count],
+  });
 }
 
 /**
@@ -148,18 +172,8 @@ export function runFits(gpu: Gpu, rows: number, period: number): boolean {
  * zero gradient): the same arithmetic as adadeltaUpdate, element for element.
  */
 export function adadeltaUpdateRun(gpu: Gpu, a: ArenaBuffers, state: { squareAvg: Tensor; accDelta: Tensor }, h: AdadeltaHyper, run: ArenaRun): void {
-  const n = checkArena('adadelta', a, [state.squareAvg, state.accDelta]);
-  const span = checkRun(gpu, 'adadelta', n, run);
-  if (run.rows === 0 || run.count === 0) return;
-  const u = new ArrayBuffer(48);
-  new Uint32Array(u, 0, 4).set([run.rows, run.period, run.first, 0]);
-  new Float32Array(u, 16, 5).set([h.lr, h.rho, 1 - h.rho, h.eps, h.weightDecay]);
-  const view = (t: Tensor) => ({ buffer: t.buffer, offset: t.offset + run.offset * 4, size: span * 4 });
-  gpu.dispatch(ADADELTA_RUNS, {
-    uniforms: u,
-    buffers: [view(a.params), view(a.grads), view(state.squareAvg), view(state.accDelta)],
-    workgroups: [Math.ceil(run.rows / RUN_ROWS_PER_WORKGROUP), run.count],
-  });
+  const span = checkRun(gpu, checkArena('adadelta', a, [state.squareAvg, state.accDelta]), run);
+  dispatchRun(gpu, ADADELTA_RUNS, run, span, [a.params, a.grads, state.squareAvg, state.accDelta], 0, h);
 }
 
 /**
@@ -170,17 +184,9 @@ export function adadeltaUpdateRun(gpu: Gpu, a: ArenaBuffers, state: { squareAvg:
 export function adadeltaDecayRun(gpu: Gpu, state: { squareAvg: Tensor; accDelta: Tensor }, rho: number, steps: number, run: ArenaRun): void {
   if (state.squareAvg.size !== state.accDelta.size) throw new RangeError('adadelta: state tensors differ in size');
   if (!Number.isSafeInteger(steps) || steps < 0) throw new RangeError(`adadelta: steps must be a non-negative integer, got ${steps}`);
-  const span = checkRun(gpu, 'adadelta', state.squareAvg.size, run);
-  if (run.rows === 0 || run.count === 0 || steps === 0) return;
-  const u = new ArrayBuffer(32);
-  new Uint32Array(u, 0, 4).set([run.rows, run.period, run.first, steps]);
-  new Float32Array(u, 16, 1).set([rho]);
-  const view = (t: Tensor) => ({ buffer: t.buffer, offset: t.offset + run.offset * 4, size: span * 4 });
-  gpu.dispatch(ADADELTA_DECAY, {
-    uniforms: u,
-    buffers: [view(state.squareAvg), view(state.accDelta)],
-    workgroups: [Math.ceil(run.rows / RUN_ROWS_PER_WORKGROUP), run.count],
-  });
+  const span = checkRun(gpu, state.squareAvg.size, run);
+  if (steps === 0) return;
+  dispatchRun(gpu, ADADELTA_DECAY, run, span, [state.squareAvg, state.accDelta], steps, { lr: 0, rho, eps: 0, weightDecay: 0 });
 }
 
 /**

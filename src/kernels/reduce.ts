@@ -125,7 +125,6 @@ function planeVariant(gpu: Gpu, hw: number): 'tree' | 'rows' {
   return bnPlaneVariant(gpu, hw);
 }
 
-/** Per-channel sums over batch and space: (N, C, H, W) or (N, C) -> (C). */
 /**
  * out (cols) = the column sums of x read as a row-major (rows, cols) matrix, added to out's own
  * values with `accumulate`. Both must fit one binding. (conv2d's split-K sums its partials so.)
@@ -140,6 +139,7 @@ export function columnSumInto(gpu: Gpu, x: Tensor, rows: number, cols: number, o
   gpu.dispatch(COLUMN_SUM, { uniforms: packUniforms([rows, cols, 0, accumulate ? 1 : 0]), buffers: [x.binding, out.binding], workgroups: Math.ceil(cols / 64) });
 }
 
+/** Per-channel sums over batch and space: (N, C, H, W) or (N, C) -> (C). */
 export function channelSum(gpu: Gpu, x: Tensor): Tensor {
   if (x.shape.length !== 2 && x.shape.length !== 4) throw new RangeError(`channelSum: x ${shapeString(x.shape)} must be (N, C, H, W) or (N, C)`);
   const [N, C] = x.shape as [number, number];

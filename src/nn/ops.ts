@@ -26,8 +26,9 @@ export function conv2d(tape: Tape, x: Var, weight: Var, bias: Var | null, p: Con
   const gpu = tape.gpu;
   const keep: Conv2dKeep | undefined = tape.needsGrad([x, weight, bias]) ? { filters: null, columns: null } : undefined;
   const y = conv2dForward(gpu, x.data, weight.data, bias?.data ?? null, p, undefined, keep);
-  const filters = x.requiresGrad ? (keep?.filters ?? null) : (keep?.filters?.release(), null);
-  const columns = weight.requiresGrad ? (keep?.columns ?? null) : (keep?.columns?.release(), null);
+  // Only what a pass that will run reads: dx reads the filters, dweight the columns.
+  const filters = keepIf(x.requiresGrad, keep?.filters ?? null);
+  const columns = keepIf(weight.requiresGrad, keep?.columns ?? null);
   const xShape = x.shape;
   return tape.record(y, {
     op: 'conv2d',
@@ -40,6 +41,12 @@ export function conv2d(tape: Tape, x: Var, weight: Var, bias: Var | null, p: Con
       needB ? conv2dBackwardBias(gpu, dy!) : null,
     ],
   });
+}
+
+/** `t` when `wanted`, else null (and `t` released). */
+function keepIf(wanted: boolean, t: Tensor | null): Tensor | null {
+  if (!wanted) t?.release();
+  return wanted ? t : null;
 }
 
 // batchnorm (+ fused relu) ------------------------------------------------------------------

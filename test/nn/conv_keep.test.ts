@@ -12,6 +12,7 @@ import { ParamArena } from '../../src/nn/arena.js';
 import * as ops from '../../src/nn/ops.js';
 import { Tape, Var } from '../../src/nn/tape.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
+import { firstBitDifference } from '../helpers/compare.js';
 import { useGpu } from '../helpers/gpu.js';
 
 const gpu = useGpu({ poison: true, winograd: true });
@@ -21,12 +22,6 @@ const C = 16;
 const Co = 24;
 const SHAPE = [N, C, 8, 8];
 const P = { stride: 1, padding: 1 };
-
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  return x.length !== y.length ? 0 : x.findIndex((v, i) => v !== y[i]);
-}
 
 /** Dispatches of conv2dBackwardData with kept transforms, and the two dx results. */
 async function kernelLevel(rng: Rng, xT: Tensor, w: Tensor): Promise<{ cached: number; fresh: number; same: number }> {
@@ -40,7 +35,7 @@ async function kernelLevel(rng: Rng, xT: Tensor, w: Tensor): Promise<{ cached: n
   const c1 = g.counters.dispatches;
   const b = conv2dBackwardData(g, dy, w, SHAPE, P);
   const c2 = g.counters.dispatches;
-  const same = firstDifference(await a.toFloat32(), await b.toFloat32());
+  const same = firstBitDifference(await a.toFloat32(), await b.toFloat32());
   for (const t of [dy, keep.filters!, a, b]) t.release();
   return { cached: c1 - c0, fresh: c2 - c1, same };
 }
@@ -99,7 +94,7 @@ describe('conv2d op: what the forward made, kept for the backward passes', () =>
     const c1 = g.counters.dispatches;
     const b = conv2dBackwardWeight(g, xT, dy, [8, 3, 7, 7], p);
     const c2 = g.counters.dispatches;
-    expect(firstDifference(await a.toFloat32(), await b.toFloat32()), `seed ${seed}: dweight from the kept matrix differs`).toBe(-1);
+    expect(firstBitDifference(await a.toFloat32(), await b.toFloat32()), `seed ${seed}: dweight from the kept matrix differs`).toBe(-1);
     // Made anew: the poison fills of b and of the matrix, and the im2col itself.
     expect(c2 - c1 - (c1 - c0)).toBe(3);
     // The op (x needs no gradient, as for the images): its backward costs the cached dweight.

@@ -16,6 +16,7 @@ import { ResNet18 } from '../../src/nn/resnet.js';
 import { Tape, Var } from '../../src/nn/tape.js';
 import { trainStep } from '../../src/nn/train.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
+import { expectSameBits as expectBits } from '../helpers/compare.js';
 import { useGpu } from '../helpers/gpu.js';
 
 const gpu = useGpu({ poison: true });
@@ -35,11 +36,7 @@ function makeArena(rng: Rng): ParamArena {
 }
 
 function expectSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  const i = a.findIndex((bits, k) => bits !== e[k]);
-  expect(i, `seed ${seed}: ${what} differs first at ${i} (${actual[i]} vs ${expected[i]})`).toBe(-1);
+  expectBits(actual, expected, `seed ${seed}: ${what}`);
 }
 
 /** Host gradients for the arena: random, and exactly 0 outside each patterned parameter's live runs. */

@@ -7,6 +7,7 @@ import { Tensor } from '../../src/gpu/tensor.js';
 import { ParamArena } from '../../src/nn/arena.js';
 import { Adadelta, AdamW, Sgd, type Optimizer, type OptimizerStateInput } from '../../src/nn/optim.js';
 import { Rng, testSeed } from '../../src/reference/random.js';
+import { expectSameBits as expectBits } from '../helpers/compare.js';
 import { useGpu } from '../helpers/gpu.js';
 
 const gpu = useGpu({ poison: true });
@@ -30,11 +31,7 @@ async function read(t: Tensor): Promise<Float32Array> {
 
 /** Bitwise equality (NaN-safe), with the first differing index in the message. */
 function expectSameBits(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  const i = a.findIndex((bits, k) => bits !== e[k]);
-  expect(i, `seed ${seed}: ${what} differs first at ${i} (${actual[i]} vs ${expected[i]})`).toBe(-1);
+  expectBits(actual, expected, `seed ${seed}: ${what}`);
 }
 
 /** The state as host arrays (exports, reads, releases the copies). */
